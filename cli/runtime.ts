@@ -1,0 +1,35 @@
+/**
+ * Runtime glue shared by the frps and frpc entrypoints: the logger from `log.*` settings and
+ * the host facts Login reports. Only entrypoints import this.
+ *
+ * @module
+ */
+import { type LogLevel, Logger } from "../log/logger.ts";
+import { CONSOLE_SINK, FileSink } from "../log/sinks.ts";
+import type { LogConfig } from "../config/types.ts";
+
+/** Builds the process logger from a completed `log` section. */
+export function createLogger(log: LogConfig): Logger {
+  const toConsole = log.to === "" || log.to === "console";
+  return new Logger({
+    level: (log.level || "info") as LogLevel,
+    color: toConsole && !log.disablePrintColor,
+    sink: toConsole ? CONSOLE_SINK : new FileSink(log.to, log.maxDays),
+  });
+}
+
+const GO_ARCH: Record<string, string> = { x86_64: "amd64", aarch64: "arm64" };
+
+/** Hostname, GOOS and GOARCH spellings for Login. */
+export function hostInfo(): { hostname: string; os: string; arch: string } {
+  let hostname = "";
+  try {
+    hostname = Deno.hostname();
+  } catch { /* --allow-sys=hostname not granted: frp < 0.67 sent none either */ }
+  return { hostname, os: Deno.build.os, arch: GO_ARCH[Deno.build.arch] ?? Deno.build.arch };
+}
+
+/** Prints to stdout (frp prints CLI errors with fmt.Println). */
+export function println(s: string): void {
+  console.log(s);
+}

@@ -1,0 +1,82 @@
+/**
+ * How frpc reaches frps (wire-v1.md §3): dial, optional TLS (with the 0x17 first byte when
+ * asked), then either one yamux session whose streams are the logical connections (tcpMux)
+ * or one physical connection per logical connection.
+ *
+ * @module
+ */
+import type { Duplex } from "../protocol/duplex.ts";
+import { YamuxSession } from "../protocol/yamux/mod.ts";
+import { dialTcp, startClientTls } from "../transport/mod.ts";
+import type { ClientCommonConfig } from "../config/types.ts";
+
+/** Opens logical connections to frps for one client session. */
+export class Connector {
+  readonly #cfg: ClientCommonConfig;
+  #session: YamuxSession | undefined;
+  #closed = false;
+  readonly #done: PromiseWithResolvers<void> = Promise.withResolvers();
+
+  constructor(cfg: ClientCommonConfig) {
+    this.#cfg = cfg;
+  }
+
+  /** Resolves when the underlying session (tcpMux) ends or close() is called. */
+  get closed(): Promise<void> {
+    return this.#done.promise;
+  }
+
+  async #dialPhysical(): Promise<Duplex> {
+    const cfg = this.#cfg;
+    const t = cfg.transport;
+    if (t.protocol !== "tcp") {
+      throw new Error(`transport protocol [${t.protocol}] is not supported yet`);
+    }
+    const conn = await dialTcp({
+      hostname: cfg.serverAddr,
+      port: cfg.serverPort,
+      timeoutMs: t.dialServerTimeout * 1000,
+      localIP: t.connectServerLocalIP,
+    });
+    if (!t.tls.enable) return conn;
+    try {
+      return await startClientTls(conn, {
+        hostname: cfg.serverAddr,
+        serverName: t.tls.serverName,
+        trustedCaFile: t.tls.trustedCaFile,
+        certFile: t.tls.certFile,
+        keyFile: t.tls.keyFile,
+        sendCustomFirstByte: !t.tls.disableCustomTLSFirstByte,
+      });
+    } catch (err) {
+      conn.close();
+      throw err;
+    }
+  }
+
+  /** Establishes the physical connection (and the yamux session when tcpMux is on). */
+  async open(): Promise<void> {
+    if (!this.#cfg.transport.tcpMux) return;
+    const conn = await this.#dialPhysical();
+    this.#session = new YamuxSession(conn, {
+      role: "client",
+      keepAliveIntervalMs: this.#cfg.transport.tcpMuxKeepaliveInterval * 1000,
+    });
+    this.#session.closed.then(() => this.close());
+  }
+
+  /** A new logical connection: a yamux stream, or a fresh dial without tcpMux. */
+  async connect(): Promise<Duplex> {
+    if (this.#closed) throw new Error("connector is closed");
+    if (this.#session) return await this.#session.openStream();
+    return await this.#dialPhysical();
+  }
+
+  /** Ends the session. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#session?.close();
+    this.#done.resolve();
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * One frpc session after a successful login (frp's client/control.go): the encrypted control
+ * channel, ReqWorkConn → NewWorkConn, NewProxyResp, and heartbeats when enabled.
+ *
+ * @module
+ */
+import type { Duplex } from "../protocol/duplex.ts";
+import type { Message } from "../protocol/msg/messages.ts";
+import { readMessage, writeMessage } from "../protocol/msg/frame_v1.ts";
+import { privilegeKey } from "../protocol/crypto/mod.ts";
+import type { ClientConfig } from "../config/types.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Connector } from "./connector.ts";
+import { ProxyManager } from "./proxy_manager.ts";
+import { errorText } from "./proxy/base.ts";
+
+/** An established client session. */
+export class ClientControl {
+  readonly runId: string;
+  readonly proxies: ProxyManager;
+  readonly #cfg: ClientConfig;
+  readonly #log: Logger;
+  readonly #conn: Duplex;
+  readonly #connector: Connector;
+  #writeChain: Promise<void> = Promise.resolve();
+  #lastPong = Date.now();
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #closed = false;
+  readonly #done: PromiseWithResolvers<void> = Promise.withResolvers();
+
+  constructor(cfg: ClientConfig, log: Logger, conn: Duplex, connector: Connector, runId: string) {
+    this.#cfg = cfg;
+    this.#log = log;
+    this.#conn = conn;
+    this.#connector = connector;
+    this.runId = runId;
+    this.proxies = new ProxyManager(
+      cfg,
+      cfg.proxies,
+      log.child("proxy/proxy_manager.ts"),
+      (m) => this.send({ type: "NewProxy", body: m }),
+    );
+  }
+
+  /** Resolves when the session has ended. */
+  get closed(): Promise<void> {
+    return this.#done.promise;
+  }
+
+  /** Starts the read loop, registers proxies, and starts heartbeats when configured. */
+  start(): void {
+    this.#readLoop();
+    this.#connector.closed.then(() => this.close());
+    this.proxies.start();
+    const { heartbeatInterval, heartbeatTimeout } = this.#cfg.transport;
+    if (heartbeatInterval > 0) {
+      this.#ping();
+      this.#timers.push(setInterval(() => this.#ping(), heartbeatInterval * 1000));
+      if (heartbeatTimeout > 0) {
+        this.#timers.push(setInterval(() => {
+          if (Date.now() - this.#lastPong > heartbeatTimeout * 1000) {
+            this.#log.warn("heartbeat timeout");
+            this.close();
+          }
+        }, 1000));
+      }
+    }
+  }
+
+  #scopedAuth(scope: "HeartBeats" | "NewWorkConns"): { privilege_key?: string; timestamp?: number } {
+    if (!this.#cfg.auth.additionalScopes.includes(scope)) return {};
+    const timestamp = Math.floor(Date.now() / 1000);
+    return { timestamp, privilege_key: privilegeKey(this.#cfg.auth.token, timestamp) };
+  }
+
+  #ping(): void {
+    this.send({ type: "Ping", body: this.#scopedAuth("HeartBeats") });
+  }
+
+  /** Queues a message on the control channel; a failed write ends the session. */
+  send(m: Message): void {
+    this.#writeChain = this.#writeChain.then(() => writeMessage(this.#conn, m)).catch((err) => {
+      if (!this.#closed) this.#log.warn(`write message to server error: ${errorText(err)}`);
+      this.close();
+    });
+  }
+
+  async #readLoop(): Promise<void> {
+    try {
+      while (!this.#closed) {
+        const m = await readMessage(this.#conn);
+        switch (m.type) {
+          case "ReqWorkConn":
+            this.#newWorkConn();
+            break;
+          case "NewProxyResp":
+            this.proxies.onNewProxyResp(m.body);
+            break;
+          case "Pong":
+            if (m.body.error) {
+              this.#log.error(`pong message contains error: ${m.body.error}`);
+              this.close();
+              return;
+            }
+            this.#lastPong = Date.now();
+            break;
+          default:
+            break;
+        }
+      }
+    } catch (err) {
+      if (!this.#closed) this.#log.debug(`read from control error: ${errorText(err)}`);
+    }
+    this.close();
+  }
+
+  async #newWorkConn(): Promise<void> {
+    let conn: Duplex;
+    try {
+      conn = await this.#connector.connect();
+    } catch (err) {
+      this.#log.warn(`start new connection to server error: ${errorText(err)}`);
+      return;
+    }
+    try {
+      await writeMessage(conn, {
+        type: "NewWorkConn",
+        body: { run_id: this.runId, ...this.#scopedAuth("NewWorkConns") },
+      });
+      // The conn may idle in frps's pool for a long time: no deadline here.
+      const m = await readMessage(conn);
+      if (m.type !== "StartWorkConn") throw new Error(`unexpected message ${m.type}`);
+      if (m.body.error) {
+        this.#log.error(`StartWorkConn contains error: ${m.body.error}`);
+        conn.close();
+        return;
+      }
+      this.proxies.handleWorkConn(conn, m.body);
+    } catch (err) {
+      if (!this.#closed) this.#log.debug(`work connection closed before start: ${errorText(err)}`);
+      conn.close();
+    }
+  }
+
+  /** Ends the session (the service decides about reconnecting). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#timers) clearInterval(t);
+    this.proxies.close();
+    this.#conn.close();
+    this.#connector.close();
+    this.#done.resolve();
+  }
+}

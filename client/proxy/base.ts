@@ -1,0 +1,27 @@
+/**
+ * The client half of a proxy: what to do with a work connection frps has started for it.
+ *
+ * @module
+ */
+import type { Duplex } from "../../protocol/duplex.ts";
+import type { StartWorkConn } from "../../protocol/msg/messages.ts";
+import type { ClientCommonConfig, ProxyConfig } from "../../config/types.ts";
+import type { Logger } from "../../log/logger.ts";
+
+/** What a proxy handler gets for each work connection. */
+export interface WorkConnContext {
+  common: ClientCommonConfig;
+  proxy: ProxyConfig;
+  log: Logger;
+  /** The raw work conn, positioned right after StartWorkConn. */
+  conn: Duplex;
+  start: StartWorkConn;
+}
+
+/** Serves one work connection until it ends. Must close `conn` when done. */
+export type WorkConnHandler = (ctx: WorkConnContext) => Promise<void>;
+
+/** Error text without a stack. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,19 @@
+/**
+ * Work-connection handlers by proxy type.
+ *
+ * @module
+ */
+import type { ProxyType } from "../../config/types.ts";
+import type { WorkConnHandler } from "./base.ts";
+import { handleTcpWorkConn } from "./tcp.ts";
+import { handleUdpWorkConn } from "./udp.ts";
+
+/** Handlers by proxy type; types missing here close their work connections. */
+export const WORK_CONN_HANDLERS: Partial<Record<ProxyType, WorkConnHandler>> = {
+  tcp: handleTcpWorkConn,
+  udp: handleUdpWorkConn,
+  http: handleTcpWorkConn,
+  https: handleTcpWorkConn,
+  tcpmux: handleTcpWorkConn,
+  stcp: handleTcpWorkConn,
+};

@@ -1,0 +1,73 @@
+/**
+ * The client half of udp proxies (wire-v1.md §10): UDPPacket frames from frps become
+ * datagrams on one connected local socket per user address (30 s idle), and replies travel
+ * back as UDPPacket frames; a Ping every 30 s keeps the work conn alive.
+ *
+ * @module
+ */
+import type { Duplex } from "../../protocol/duplex.ts";
+import { readMessage, writeMessage } from "../../protocol/msg/frame_v1.ts";
+import { decodeUdpPacket, encodeUdpPacket, udpAddrKey } from "../../protocol/udp_packet.ts";
+import { wrapProxyConn } from "../../protocol/wrap.ts";
+import { dialUdp, type UdpSocket } from "../../transport/mod.ts";
+import { errorText, type WorkConnContext } from "./base.ts";
+
+const PING_INTERVAL_MS = 30_000;
+const MAPPING_IDLE_MS = 30_000;
+
+/** Serves the single udp work connection until it ends. */
+export async function handleUdpWorkConn(ctx: WorkConnContext): Promise<void> {
+  const { proxy, common, log } = ctx;
+  const work: Duplex = wrapProxyConn(ctx.conn, {
+    key: common.auth.token,
+    useEncryption: proxy.transport.useEncryption,
+    useCompression: proxy.transport.useCompression,
+  });
+  const mappings = new Map<string, { sock: UdpSocket; last: number }>();
+  let writeChain = Promise.resolve();
+  const send = (body: Parameters<typeof writeMessage>[1]) => {
+    writeChain = writeChain.then(() => writeMessage(work, body)).catch(() => work.close());
+  };
+  const ping = setInterval(() => send({ type: "Ping", body: {} }), PING_INTERVAL_MS);
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [k, m] of mappings) {
+      if (now - m.last > MAPPING_IDLE_MS) {
+        m.sock.close();
+        mappings.delete(k);
+      }
+    }
+  }, 5000);
+  try {
+    for (;;) {
+      const m = await readMessage(work);
+      if (m.type !== "UDPPacket") continue;
+      const { data, remote } = decodeUdpPacket(m.body);
+      const key = udpAddrKey(remote);
+      let mapping = mappings.get(key);
+      if (!mapping) {
+        const sock = await dialUdp({ hostname: proxy.localIP, port: proxy.localPort ?? 0 });
+        mapping = { sock, last: Date.now() };
+        mappings.set(key, mapping);
+        const mp = mapping;
+        (async () => {
+          for (;;) {
+            const d = await sock.recv();
+            if (!d) break;
+            mp.last = Date.now();
+            send({ type: "UDPPacket", body: encodeUdpPacket(d.data, remote) });
+          }
+        })();
+      }
+      mapping.last = Date.now();
+      mapping.sock.send(data);
+    }
+  } catch (err) {
+    log.debug(`udp work connection closed: ${errorText(err)}`);
+  } finally {
+    clearInterval(ping);
+    clearInterval(sweep);
+    for (const m of mappings.values()) m.sock.close();
+    work.close();
+  }
+}

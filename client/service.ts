@@ -1,0 +1,156 @@
+/**
+ * frpc's session lifecycle (frp's client/service.go): connect and log in, run a control
+ * session, and reconnect with backoff when it ends; `loginFailExit` makes a failed first
+ * login fatal.
+ *
+ * @module
+ */
+import type { Login } from "../protocol/msg/messages.ts";
+import { readMessage, writeMessage } from "../protocol/msg/frame_v1.ts";
+import { cryptoDuplex, deriveKey, privilegeKey } from "../protocol/crypto/mod.ts";
+import { deadline, sleep } from "../protocol/deadline.ts";
+import type { ClientConfig } from "../config/types.ts";
+import type { Logger } from "../log/logger.ts";
+import { Connector } from "./connector.ts";
+import { ClientControl } from "./control.ts";
+import { errorText } from "./proxy/base.ts";
+
+/** The frp version we announce in Login. */
+export const CLIENT_VERSION = "0.70.1";
+
+/** Facts about the host that Login reports. */
+export interface HostInfo {
+  hostname: string;
+  /** Go GOOS spelling: linux, darwin, windows, … */
+  os: string;
+  /** Go GOARCH spelling: amd64, arm64, … */
+  arch: string;
+}
+
+/** The server refused the login (wrong token, …) or it could not be reached. */
+export class LoginError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LoginError";
+  }
+}
+
+const LOGIN_RESP_TIMEOUT_MS = 10_000;
+
+/** A running frpc. */
+export class ClientService {
+  readonly #cfg: ClientConfig;
+  readonly #log: Logger;
+  readonly #host: HostInfo;
+  #runId = "";
+  #control: ClientControl | undefined;
+  readonly #abort = new AbortController();
+
+  constructor(cfg: ClientConfig, log: Logger, host: HostInfo) {
+    this.#cfg = cfg;
+    this.#log = log;
+    this.#host = host;
+  }
+
+  /** The current session, if logged in. */
+  get control(): ClientControl | undefined {
+    return this.#control;
+  }
+
+  /** The run id frps assigned (empty before the first login). */
+  get runId(): string {
+    return this.#runId;
+  }
+
+  async #login(): Promise<ClientControl> {
+    const cfg = this.#cfg;
+    const connector = new Connector(cfg);
+    try {
+      await connector.open();
+      const conn = await connector.connect();
+      const timestamp = Math.floor(Date.now() / 1000);
+      const login: Login = {
+        version: CLIENT_VERSION,
+        hostname: this.#host.hostname,
+        os: this.#host.os,
+        arch: this.#host.arch,
+        user: cfg.user,
+        privilege_key: privilegeKey(cfg.auth.token, timestamp),
+        timestamp,
+        run_id: this.#runId,
+        client_id: cfg.clientID,
+        metas: cfg.metadatas,
+        client_spec: {},
+        pool_count: cfg.transport.poolCount,
+      };
+      await writeMessage(conn, { type: "Login", body: login });
+      const resp = await deadline(
+        readMessage(conn),
+        LOGIN_RESP_TIMEOUT_MS,
+        "read LoginResp",
+        () => conn.close(),
+      );
+      if (resp.type !== "LoginResp") throw new LoginError(`unexpected message ${resp.type}`);
+      if (resp.body.error) throw new LoginError(resp.body.error);
+      this.#runId = resp.body.run_id ?? "";
+      const log = this.#log.child(undefined, this.#runId);
+      log.child("client/service.ts").info(`login to server success, get run id [${this.#runId}]`);
+      const secured = cryptoDuplex(conn, deriveKey(cfg.auth.token));
+      const ctl = new ClientControl(cfg, log.child("client/control.ts"), secured, connector, this.#runId);
+      ctl.start();
+      return ctl;
+    } catch (err) {
+      connector.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Logs in and keeps the session alive until close(). Rejects with LoginError when the
+   * first login fails and `loginFailExit` is set.
+   */
+  async run(): Promise<void> {
+    const log = this.#log.child("client/service.ts");
+    const signal = this.#abort.signal;
+    // First login: backoff 1 s doubling to 10 s, or give up when loginFailExit.
+    let delay = 1000;
+    while (!signal.aborted) {
+      log.info("try to connect to server...");
+      try {
+        this.#control = await this.#login();
+        break;
+      } catch (err) {
+        log.warn(`connect to server error: ${errorText(err)}`);
+        if (this.#cfg.loginFailExit) throw new LoginError(errorText(err));
+        await sleep(delay * (1 + Math.random() * 0.1), signal).catch(() => {});
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+    // Reconnect loop: a few fast retries, then backoff up to 20 s.
+    while (!signal.aborted && this.#control) {
+      await this.#control.closed;
+      if (signal.aborted) break;
+      this.#control = undefined;
+      let attempt = 0;
+      while (!signal.aborted) {
+        const wait = attempt < 3 ? 200 : Math.min(1000 * 2 ** (attempt - 3), 20_000);
+        await sleep(wait, signal).catch(() => {});
+        if (signal.aborted) break;
+        log.info("try to reconnect to server...");
+        try {
+          this.#control = await this.#login();
+          break;
+        } catch (err) {
+          log.warn(`reconnect to server error: ${errorText(err)}`);
+          attempt++;
+        }
+      }
+    }
+  }
+
+  /** Stops the service and closes the session. */
+  close(): void {
+    this.#abort.abort();
+    this.#control?.close();
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * What every part of frps shares: the completed config, logger, port managers and the table
+ * of live client sessions. Built once by the service and passed down explicitly.
+ *
+ * @module
+ */
+import type { ServerConfig } from "../config/types.ts";
+import type { Logger } from "../log/logger.ts";
+import { PortManager } from "./ports.ts";
+import type { Control } from "./control.ts";
+
+/** The version we report to clients (LoginResp.version) and in `-v`. */
+export const FRP_VERSION = "0.70.1";
+
+/** Shared server state. */
+export class ServerContext {
+  readonly config: ServerConfig;
+  readonly log: Logger;
+  readonly tcpPorts: PortManager;
+  readonly udpPorts: PortManager;
+  /** Live client sessions by run id. */
+  readonly controls: Map<string, Control> = new Map();
+
+  constructor(config: ServerConfig, log: Logger) {
+    this.config = config;
+    this.log = log;
+    this.tcpPorts = new PortManager(config.allowPorts);
+    this.udpPorts = new PortManager(config.allowPorts);
+  }
+
+  /** The token that keys control and work-conn encryption (wire-v1.md §6.5). */
+  get token(): string {
+    return this.config.auth.token ?? "";
+  }
+
+  /** Error text for the client: detailed unless `detailedErrorsToClient` is false. */
+  clientError(detailed: string, generic: string): string {
+    return this.config.detailedErrorsToClient ? detailed : generic;
+  }
+}

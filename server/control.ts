@@ -1,0 +1,212 @@
+/**
+ * One logged-in client (frp's server/control.go): the encrypted control channel's message
+ * loop, its work-connection pool, its proxies and the optional heartbeat check.
+ *
+ * @module
+ */
+import type { Duplex } from "../protocol/duplex.ts";
+import type { Login, Message, NewProxy } from "../protocol/msg/messages.ts";
+import { readMessage, writeMessage } from "../protocol/msg/frame_v1.ts";
+import type { Logger } from "../log/logger.ts";
+import type { ServerContext } from "./context.ts";
+import { WorkConnPool } from "./work_conn_pool.ts";
+import { verifyScopedKey } from "./auth.ts";
+import { errorText, type ServerProxy } from "./proxy/base.ts";
+import { PROXY_FACTORIES } from "./proxy/mod.ts";
+
+const PORT_PROXY_TYPES = new Set(["tcp", "udp"]);
+
+/** A client session on frps. */
+export class Control {
+  readonly server: ServerContext;
+  readonly runId: string;
+  readonly login: Login;
+  readonly log: Logger;
+  /** `ip:port` of the client's physical connection, for logs. */
+  readonly remoteAddrText: string;
+  readonly poolCount: number;
+  readonly proxies: Map<string, ServerProxy> = new Map();
+  readonly #conn: Duplex;
+  readonly #pool: WorkConnPool;
+  #writeChain: Promise<void> = Promise.resolve();
+  #portsUsed = 0;
+  #lastPing = Date.now();
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+  readonly #done: PromiseWithResolvers<void> = Promise.withResolvers();
+
+  constructor(
+    server: ServerContext,
+    conn: Duplex,
+    login: Login,
+    runId: string,
+    remoteAddrText: string,
+  ) {
+    this.server = server;
+    this.#conn = conn;
+    this.login = login;
+    this.runId = runId;
+    this.remoteAddrText = remoteAddrText;
+    this.log = server.log.child("server/control.ts", runId);
+    this.poolCount = Math.max(
+      0,
+      Math.min(login.pool_count ?? 0, server.config.transport.maxPoolCount),
+    );
+    this.#pool = new WorkConnPool(this.poolCount + 10);
+  }
+
+  /** Resolves when the session has ended. */
+  get closed(): Promise<void> {
+    return this.#done.promise;
+  }
+
+  /** Whether the session has ended. */
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /** Starts the message loop; requests the initial work connections first. */
+  start(): void {
+    for (let i = 0; i < this.poolCount; i++) this.send({ type: "ReqWorkConn", body: {} });
+    const hbTimeout = this.server.config.transport.heartbeatTimeout;
+    if (hbTimeout > 0) {
+      this.#heartbeatTimer = setInterval(() => {
+        if (Date.now() - this.#lastPing > hbTimeout * 1000) {
+          this.log.warn("heartbeat timeout");
+          this.close();
+        }
+      }, 1000);
+    }
+    this.#readLoop();
+  }
+
+  /** Queues a message on the control channel; a failed write ends the session. */
+  send(m: Message): Promise<void> {
+    const p = this.#writeChain.then(() => writeMessage(this.#conn, m));
+    this.#writeChain = p.catch((err) => {
+      if (!this.#closed) this.log.debug(`write control message error: ${errorText(err)}`);
+      this.close();
+    });
+    return this.#writeChain;
+  }
+
+  /** Takes a work conn (asking the client for more as frps does). */
+  getWorkConn(): Promise<Duplex> {
+    return this.#pool.get(
+      this.server.config.userConnTimeout * 1000,
+      () => this.send({ type: "ReqWorkConn", body: {} }),
+    );
+  }
+
+  /** Offers a new work conn from the client; false when the pool is full. */
+  putWorkConn(conn: Duplex): boolean {
+    return this.#pool.put(conn);
+  }
+
+  async #readLoop(): Promise<void> {
+    try {
+      while (!this.#closed) {
+        const m = await readMessage(this.#conn);
+        switch (m.type) {
+          case "NewProxy":
+            this.#newProxy(m.body);
+            break;
+          case "CloseProxy":
+            this.#closeProxy(m.body.proxy_name ?? "");
+            break;
+          case "Ping": {
+            const err = this.server.config.auth.additionalScopes.includes("HeartBeats")
+              ? verifyScopedKey(this.server, m.body)
+              : undefined;
+            if (err) {
+              this.log.warn(`received invalid ping: ${err}`);
+              await this.send({ type: "Pong", body: { error: "invalid ping" } });
+              this.close();
+              return;
+            }
+            this.#lastPing = Date.now();
+            this.send({ type: "Pong", body: {} });
+            break;
+          }
+          default:
+            // frps ignores other registered message types on the control channel
+            break;
+        }
+      }
+    } catch (err) {
+      if (!this.#closed) this.log.debug(`control read error: ${errorText(err)}`);
+    }
+    this.close();
+  }
+
+  async #newProxy(msg: NewProxy): Promise<void> {
+    const name = msg.proxy_name ?? "";
+    const type = msg.proxy_type || "tcp";
+    msg.proxy_type = type;
+    let remoteAddr = "";
+    let error = "";
+    try {
+      if (this.proxies.has(name)) throw new Error(`proxy [${name}] already exists`);
+      const usesPort = PORT_PROXY_TYPES.has(type);
+      const max = this.server.config.maxPortsPerClient;
+      if (usesPort && max > 0 && this.#portsUsed >= max) {
+        throw new Error("exceed the max_ports_per_client");
+      }
+      const factory = PROXY_FACTORIES[type];
+      if (!factory) throw new Error(`proxy type [${type}] is not supported`);
+      if (usesPort) this.#portsUsed++;
+      let pxy: ServerProxy;
+      try {
+        pxy = await factory({
+          server: this.server,
+          control: this,
+          msg,
+          log: this.server.log.child(`proxy/${type}.ts`, this.runId, name),
+        });
+      } catch (err) {
+        if (usesPort) this.#portsUsed--;
+        throw err;
+      }
+      if (this.#closed) {
+        pxy.close();
+        return;
+      }
+      this.proxies.set(name, pxy);
+      remoteAddr = pxy.remoteAddr;
+      this.log.info(`new proxy [${name}] type [${type}] success`);
+    } catch (err) {
+      error = this.server.clientError(errorText(err), `new proxy [${name}] error`);
+      this.log.warn(`new proxy [${name}] type [${type}] error: ${errorText(err)}`);
+    }
+    this.send({
+      type: "NewProxyResp",
+      body: error ? { proxy_name: name, error } : { proxy_name: name, remote_addr: remoteAddr },
+    });
+  }
+
+  #closeProxy(name: string): void {
+    const pxy = this.proxies.get(name);
+    if (!pxy) return;
+    this.proxies.delete(name);
+    if (PORT_PROXY_TYPES.has(pxy.type)) this.#portsUsed--;
+    pxy.close();
+    this.log.info(`close proxy [${name}] success`);
+  }
+
+  /** Ends the session: proxies, pooled work conns and the control channel. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#heartbeatTimer);
+    for (const [name, pxy] of this.proxies) {
+      this.server.log.child("proxy/proxy.ts", this.runId, name).info("proxy closing");
+      pxy.close();
+    }
+    this.proxies.clear();
+    this.#pool.close();
+    this.#conn.close();
+    if (this.server.controls.get(this.runId) === this) this.server.controls.delete(this.runId);
+    this.log.info("client exit success");
+    this.#done.resolve();
+  }
+}

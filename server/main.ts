@@ -1,0 +1,138 @@
+/**
+ * `frps` command line, compatible with Go frps: `frps -c frps.toml`, `frps verify -c …`,
+ * `frps -v`, and config flags when no file is given (behaviour.md §13.1).
+ *
+ * @module
+ */
+import { FlagError, parseFlags } from "../cli/flags.ts";
+import { createLogger, println } from "../cli/runtime.ts";
+import {
+  ConfigError,
+  loadServerConfig,
+  serverConfigFromFlags,
+  verifyServerConfig,
+} from "../config/mod.ts";
+import { FRP_VERSION } from "./context.ts";
+import { startServer } from "./mod.ts";
+
+const FLAGS = {
+  string: [
+    "config",
+    "allow-unsafe",
+    "bind-addr",
+    "bind-port",
+    "kcp-bind-port",
+    "quic-bind-port",
+    "proxy-bind-addr",
+    "vhost-http-port",
+    "vhost-https-port",
+    "vhost-http-timeout",
+    "dashboard-addr",
+    "dashboard-port",
+    "dashboard-user",
+    "dashboard-pwd",
+    "log-file",
+    "log-level",
+    "log-max-days",
+    "token",
+    "subdomain-host",
+    "allow-ports",
+    "max-ports-per-client",
+    "dashboard-tls-cert-file",
+    "dashboard-tls-key-file",
+  ],
+  boolean: [
+    "version",
+    "help",
+    "strict-config",
+    "enable-prometheus",
+    "disable-log-color",
+    "tls-only",
+    "dashboard-tls-mode",
+  ],
+  alias: { c: "config", v: "version", h: "help", p: "bind-port", t: "token" },
+};
+
+const USAGE = `frps is the server of frp (https://github.com/fatedier/frp)
+
+Usage:
+  frps [flags]
+  frps [command]
+
+Available Commands:
+  verify      Verify that the configures is valid
+
+Flags:
+  -c, --config string   config file of frps
+  -v, --version         version of frps
+      --strict-config   strict config parsing mode, unknown fields will cause errors (default true)
+  (and frp's config flags: --bind-port, --token, --vhost-http-port, …)`;
+
+/** Runs the frps CLI; resolves to the process exit code (or never, while serving). */
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseFlags(argv, FLAGS);
+  } catch (err) {
+    if (err instanceof FlagError) {
+      println(`Error: ${err.message}`);
+      println(USAGE);
+      return 1;
+    }
+    throw err;
+  }
+  const { flags, lists, args } = parsed;
+  if (flags.help) {
+    println(USAGE);
+    return 0;
+  }
+  if (flags.version) {
+    println(FRP_VERSION);
+    return 0;
+  }
+  const strict = flags["strict-config"] !== false;
+  const allowUnsafe = lists["allow-unsafe"] ?? [];
+  const configPath = typeof flags.config === "string" ? flags.config : "";
+  if (args[0] === "verify") {
+    const r = await verifyServerConfig(configPath, { strict, allowUnsafe });
+    for (const line of r.output) println(line);
+    return r.exitCode;
+  }
+  if (args.length > 0) {
+    println(`Error: unknown command "${args[0]}" for "frps"`);
+    return 1;
+  }
+  let config;
+  try {
+    if (configPath) {
+      const loaded = await loadServerConfig(configPath, { strict, allowUnsafe });
+      for (const w of loaded.warnings) println(`WARNING: ${w}`);
+      config = loaded.config;
+    } else {
+      config = serverConfigFromFlags(flags);
+    }
+  } catch (err) {
+    println(err instanceof ConfigError ? err.message : String(err));
+    return 1;
+  }
+  const log = createLogger(config.log);
+  if (configPath) log.child("frps/root.ts").info(`frps uses config file: ${configPath}`);
+  else log.child("frps/root.ts").info("frps uses command line arguments for config");
+  try {
+    const server = await startServer(config, { log });
+    log.child("frps/root.ts").info("frps started successfully");
+    const stop = () => {
+      server.close();
+      Deno.exit(0);
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+    await new Promise(() => {});
+  } catch (err) {
+    println(err instanceof Error ? err.message : String(err));
+    return 1;
+  }
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,27 @@
+/**
+ * Embedding frps: `startServer(config)` runs a server in-process.
+ *
+ * @module
+ */
+import type { ServerConfig } from "../config/types.ts";
+import { Logger, NULL_SINK } from "../log/logger.ts";
+import { Service } from "./service.ts";
+
+export { Service } from "./service.ts";
+export { FRP_VERSION } from "./context.ts";
+
+/** Options for {@link startServer}. */
+export interface StartServerOptions {
+  /** Where log lines go. @default no logging */
+  log?: Logger;
+}
+
+/** Starts frps with a completed config; resolves once bindPort is listening. */
+export async function startServer(
+  config: ServerConfig,
+  options: StartServerOptions = {},
+): Promise<Service> {
+  const svc = new Service(config, options.log ?? new Logger({ sink: NULL_SINK }));
+  await svc.start();
+  return svc;
+}

@@ -1,0 +1,94 @@
+/**
+ * The shared half of every server-side proxy: getting a work connection from the owning
+ * client (with StartWorkConn and frp's retry rule) and wrapping it with the proxy's
+ * encryption and compression (behaviour.md §4.4, §4.5).
+ *
+ * @module
+ */
+import type { Conn, Duplex } from "../../protocol/duplex.ts";
+import type { NewProxy, StartWorkConn } from "../../protocol/msg/messages.ts";
+import { writeMessage } from "../../protocol/msg/frame_v1.ts";
+import { wrapProxyConn } from "../../protocol/wrap.ts";
+import { relay } from "../../protocol/io.ts";
+import type { Logger } from "../../log/logger.ts";
+import type { ServerContext } from "../context.ts";
+import type { Control } from "../control.ts";
+
+/** A running proxy on frps. */
+export interface ServerProxy {
+  readonly name: string;
+  readonly type: string;
+  /** NewProxyResp.remote_addr */
+  readonly remoteAddr: string;
+  close(): void;
+}
+
+/** Everything a proxy factory needs. */
+export interface ProxyContext {
+  server: ServerContext;
+  control: Control;
+  msg: NewProxy;
+  log: Logger;
+}
+
+/** Creates and starts one proxy type; throws an Error whose message goes to the client. */
+export type ProxyFactory = (ctx: ProxyContext) => Promise<ServerProxy>;
+
+/** Address fields of StartWorkConn describing the user connection. */
+export type WorkConnAddrs = Pick<StartWorkConn, "src_addr" | "src_port" | "dst_addr" | "dst_port">;
+
+/**
+ * Takes a work conn from the proxy's client, announces the proxy on it and returns it
+ * wrapped per `use_encryption`/`use_compression`.
+ */
+export async function openWorkConn(ctx: ProxyContext, addrs: WorkConnAddrs): Promise<Duplex> {
+  const { control, msg, server } = ctx;
+  const attempts = control.poolCount + 1;
+  let lastErr: unknown;
+  for (let i = 0; i < attempts; i++) {
+    const conn = await control.getWorkConn();
+    try {
+      await writeMessage(conn, {
+        type: "StartWorkConn",
+        body: { proxy_name: msg.proxy_name, ...addrs },
+      });
+    } catch (err) {
+      lastErr = err;
+      conn.close();
+      ctx.log.warn(`failed to send message to work connection from pool: ${err}, times: ${i}`);
+      continue;
+    }
+    return wrapProxyConn(conn, {
+      key: server.token,
+      useEncryption: !!msg.use_encryption,
+      useCompression: !!msg.use_compression,
+    });
+  }
+  throw lastErr instanceof Error ? lastErr : new Error("failed to get work connection");
+}
+
+/** Serves one user connection of a tcp-like proxy: work conn, then a byte relay. */
+export async function serveUserConn(ctx: ProxyContext, user: Conn): Promise<void> {
+  let work: Duplex;
+  try {
+    work = await openWorkConn(ctx, {
+      src_addr: user.remoteAddr.hostname,
+      src_port: user.remoteAddr.port,
+      dst_addr: user.localAddr.hostname,
+      dst_port: user.localAddr.port,
+    });
+  } catch (err) {
+    ctx.log.warn(`failed to get work connection: ${errorText(err)}`);
+    user.close();
+    return;
+  }
+  ctx.log.debug(
+    `join connections, workConn(l[${ctx.control.remoteAddrText}]) userConn(r[${user.remoteAddr.hostname}:${user.remoteAddr.port}])`,
+  );
+  await relay(user, work).catch(() => {});
+}
+
+/** Error text without a stack. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

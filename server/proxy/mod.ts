@@ -1,0 +1,15 @@
+/**
+ * The proxy types frps serves, one factory each. A type missing here is answered with an
+ * error in NewProxyResp.
+ *
+ * @module
+ */
+import type { ProxyFactory } from "./base.ts";
+import { createTcpProxy } from "./tcp.ts";
+import { createUdpProxy } from "./udp.ts";
+
+/** Proxy factories by NewProxy.proxy_type. */
+export const PROXY_FACTORIES: Partial<Record<string, ProxyFactory>> = {
+  tcp: createTcpProxy,
+  udp: createUdpProxy,
+};

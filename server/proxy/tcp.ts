@@ -1,0 +1,43 @@
+/**
+ * tcp proxies: a listener on proxyBindAddr:remotePort whose every user connection is
+ * relayed over a fresh work connection.
+ *
+ * @module
+ */
+import { listenTcp, type TcpListener } from "../../transport/mod.ts";
+import { errorText, type ProxyContext, type ServerProxy, serveUserConn } from "./base.ts";
+
+/** Starts a tcp proxy; errors carry frp's texts (`port already used`, …). */
+export async function createTcpProxy(ctx: ProxyContext): Promise<ServerProxy> {
+  const { server, msg, log } = ctx;
+  const bindAddr = server.config.proxyBindAddr;
+  const { port, value: listener } = await server.tcpPorts.acquire(
+    msg.proxy_name,
+    msg.remote_port ?? 0,
+    (p): TcpListener => listenTcp({ hostname: bindAddr, port: p }),
+  );
+  log.info(`tcp proxy listen port [${port}]`);
+  let closed = false;
+  (async () => {
+    for (;;) {
+      const user = await listener.accept().catch((err) => {
+        if (!closed) log.warn(`listener is closed: ${errorText(err)}`);
+        return null;
+      });
+      if (!user) break;
+      log.debug(`get a user connection [${user.remoteAddr.hostname}:${user.remoteAddr.port}]`);
+      serveUserConn(ctx, user);
+    }
+  })();
+  return {
+    name: msg.proxy_name,
+    type: "tcp",
+    remoteAddr: `:${port}`,
+    close() {
+      if (closed) return;
+      closed = true;
+      listener.close();
+      server.tcpPorts.release(port);
+    },
+  };
+}

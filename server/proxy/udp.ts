@@ -1,0 +1,93 @@
+/**
+ * udp proxies (behaviour.md §4.6): one UDP socket on proxyBindAddr:remotePort and exactly one
+ * work connection at a time carrying every datagram as a framed UDPPacket.
+ *
+ * @module
+ */
+import type { Duplex } from "../../protocol/duplex.ts";
+import { readMessage, writeMessage } from "../../protocol/msg/frame_v1.ts";
+import { deadline, sleep } from "../../protocol/deadline.ts";
+import { decodeUdpPacket, encodeUdpPacket } from "../../protocol/udp_packet.ts";
+import { bindUdp, type UdpSocket } from "../../transport/mod.ts";
+import { errorText, openWorkConn, type ProxyContext, type ServerProxy } from "./base.ts";
+
+const FIRST_WORK_CONN_DELAY_MS = 500;
+const RETRY_MS = 1000;
+const READ_TIMEOUT_MS = 60_000;
+
+/** Starts a udp proxy. */
+export async function createUdpProxy(ctx: ProxyContext): Promise<ServerProxy> {
+  const { server, msg, log } = ctx;
+  let port: number;
+  let sock: UdpSocket;
+  try {
+    ({ port, value: sock } = await server.udpPorts.acquire(
+      msg.proxy_name,
+      msg.remote_port ?? 0,
+      (p) => bindUdp({ hostname: server.config.proxyBindAddr, port: p }),
+    ));
+  } catch (err) {
+    throw new Error(`acquire port ${msg.remote_port ?? 0} error: ${errorText(err)}`);
+  }
+  log.info(`udp proxy listen port [${port}]`);
+  const abort = new AbortController();
+  let work: Duplex | null = null;
+
+  // Work conn keeper: (re)obtains the single work conn and pumps replies back to users.
+  (async () => {
+    await sleep(FIRST_WORK_CONN_DELAY_MS, abort.signal).catch(() => {});
+    while (!abort.signal.aborted) {
+      let conn: Duplex;
+      try {
+        conn = await openWorkConn(ctx, {});
+      } catch (err) {
+        if (abort.signal.aborted) break;
+        log.warn(`failed to get work connection: ${errorText(err)}`);
+        await sleep(RETRY_MS, abort.signal).catch(() => {});
+        continue;
+      }
+      work = conn;
+      try {
+        for (;;) {
+          const m = await deadline(readMessage(conn), READ_TIMEOUT_MS, "udp work conn read", () =>
+            conn.close());
+          if (m.type !== "UDPPacket") continue; // Ping keep-alives
+          const { data, remote } = decodeUdpPacket(m.body);
+          sock.send(data, remote);
+        }
+      } catch (err) {
+        if (!abort.signal.aborted) log.warn(`read from workConn for udp error: ${errorText(err)}`);
+      }
+      conn.close();
+      if (work === conn) work = null;
+    }
+  })();
+
+  // Sender: every user datagram becomes a UDPPacket on the current work conn; dropped if none.
+  (async () => {
+    for (;;) {
+      const d = await sock.recv();
+      if (!d) break;
+      const conn = work;
+      if (!conn) continue;
+      try {
+        await writeMessage(conn, { type: "UDPPacket", body: encodeUdpPacket(d.data, d.addr) });
+      } catch {
+        conn.close();
+      }
+    }
+  })();
+
+  return {
+    name: msg.proxy_name,
+    type: "udp",
+    remoteAddr: `:${port}`,
+    close() {
+      if (abort.signal.aborted) return;
+      abort.abort();
+      sock.close();
+      work?.close();
+      server.udpPorts.release(port);
+    },
+  };
+}

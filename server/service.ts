@@ -1,0 +1,251 @@
+/**
+ * frps: the bindPort listener, connection classification (sniff, TLS, yamux), and the first
+ * message of every logical connection — Login, NewWorkConn or NewVisitorConn
+ * (wire-v1.md §4, §6.1, §7.1).
+ *
+ * @module
+ */
+import type { Conn, Duplex } from "../protocol/duplex.ts";
+import type { Login, NewWorkConn } from "../protocol/msg/messages.ts";
+import { readMessage, writeMessage } from "../protocol/msg/frame_v1.ts";
+import { deadline } from "../protocol/deadline.ts";
+import { cryptoDuplex, deriveKey, privilegeKey } from "../protocol/crypto/mod.ts";
+import { randomHexId, timingSafeEqualString } from "../protocol/ids.ts";
+import { YamuxSession } from "../protocol/yamux/mod.ts";
+import {
+  acceptServerTls,
+  createTlsServerContext,
+  listenTcp,
+  sniffBindPortConn,
+  type TcpListener,
+  type TlsServerContext,
+} from "../transport/mod.ts";
+import type { ServerConfig } from "../config/types.ts";
+import type { Logger } from "../log/logger.ts";
+import { FRP_VERSION, ServerContext } from "./context.ts";
+import { Control } from "./control.ts";
+import { TOKEN_MISMATCH, verifyScopedKey } from "./auth.ts";
+import { errorText } from "./proxy/base.ts";
+
+const FIRST_MESSAGE_TIMEOUT_MS = 10_000;
+
+/** Hooks other listeners (vhost, dashboard) register to receive shared-port connections. */
+export interface SharedPortHandlers {
+  vhostHttp?: (conn: Conn) => void;
+  vhostHttps?: (conn: Conn) => void;
+  websocket?: (conn: Conn) => void;
+}
+
+/** A running frps. */
+export class Service {
+  readonly ctx: ServerContext;
+  readonly handlers: SharedPortHandlers = {};
+  #listener: TcpListener | undefined;
+  #tls: TlsServerContext | undefined;
+  readonly #sessions = new Set<YamuxSession>();
+  #closed = false;
+
+  constructor(config: ServerConfig, log: Logger) {
+    this.ctx = new ServerContext(config, log);
+  }
+
+  get #log(): Logger {
+    return this.ctx.log;
+  }
+
+  /** The address bindPort is listening on (useful when it was 0). */
+  get addr(): { hostname: string; port: number } {
+    if (!this.#listener) throw new Error("service not started");
+    return this.#listener.addr;
+  }
+
+  /** Binds bindPort and starts serving. */
+  async start(): Promise<void> {
+    const cfg = this.ctx.config;
+    this.#tls = await createTlsServerContext({
+      certFile: cfg.transport.tls.certFile,
+      keyFile: cfg.transport.tls.keyFile,
+      trustedCaFile: cfg.transport.tls.trustedCaFile,
+    });
+    this.#listener = listenTcp({ hostname: cfg.bindAddr, port: cfg.bindPort });
+    const log = this.#log.child("server/service.ts");
+    log.info(`frps tcp listen on ${cfg.bindAddr}:${this.#listener.addr.port}`);
+    this.#acceptLoop(this.#listener);
+  }
+
+  async #acceptLoop(listener: TcpListener): Promise<void> {
+    for (;;) {
+      const conn = await listener.accept().catch(() => null);
+      if (!conn) break;
+      this.#handleConn(conn).catch((err) => {
+        this.#log.child("server/service.ts").debug(`connection error: ${errorText(err)}`);
+        conn.close();
+      });
+    }
+  }
+
+  async #handleConn(raw: Conn): Promise<void> {
+    const cfg = this.ctx.config;
+    const shareAddr = cfg.proxyBindAddr === cfg.bindAddr;
+    const sniffed = await sniffBindPortConn(raw, {
+      httpShared: shareAddr && cfg.vhostHTTPPort === cfg.bindPort,
+      httpsShared: shareAddr && cfg.vhostHTTPSPort === cfg.bindPort,
+    });
+    switch (sniffed.kind) {
+      case "vhost-http":
+        return this.#dispatch(this.handlers.vhostHttp, sniffed.conn);
+      case "vhost-https":
+        return this.#dispatch(this.handlers.vhostHttps, sniffed.conn);
+      case "websocket":
+        return this.#dispatch(this.handlers.websocket, sniffed.conn);
+    }
+    const force = cfg.transport.tls.force || !!cfg.transport.tls.trustedCaFile;
+    const conn = await acceptServerTls(sniffed.conn, this.#tls!, { force });
+    const remote = `${raw.remoteAddr.hostname}:${raw.remoteAddr.port}`;
+    if (!cfg.transport.tcpMux) return this.#handleLogical(conn, remote);
+    const session = new YamuxSession(conn, {
+      role: "server",
+      keepAliveIntervalMs: cfg.transport.tcpMuxKeepaliveInterval * 1000,
+    });
+    this.#sessions.add(session);
+    session.closed.then(() => this.#sessions.delete(session));
+    for (;;) {
+      const stream = await session.accept();
+      if (!stream) break;
+      this.#handleLogical(stream, remote).catch((err) => {
+        this.#log.child("server/service.ts").debug(`stream error: ${errorText(err)}`);
+        stream.close();
+      });
+    }
+  }
+
+  #dispatch(handler: ((c: Conn) => void) | undefined, conn: Conn): void {
+    if (handler) handler(conn);
+    else conn.close();
+  }
+
+  async #handleLogical(conn: Duplex, remote: string): Promise<void> {
+    const m = await deadline(
+      readMessage(conn),
+      FIRST_MESSAGE_TIMEOUT_MS,
+      "first message",
+      () => conn.close(),
+    );
+    switch (m.type) {
+      case "Login":
+        return await this.#handleLogin(conn, m.body, remote);
+      case "NewWorkConn":
+        return await this.#handleWorkConn(conn, m.body);
+      case "NewVisitorConn":
+        await writeMessage(conn, {
+          type: "NewVisitorConnResp",
+          body: {
+            proxy_name: m.body.proxy_name,
+            error: `custom listener for [${m.body.proxy_name}] doesn't exist`,
+          },
+        }).catch(() => {});
+        conn.close();
+        return;
+      default:
+        this.#log.child("server/service.ts").warn(
+          `error message type for the new connection [${remote}]`,
+        );
+        conn.close();
+    }
+  }
+
+  #authenticateLogin(login: Login): string | undefined {
+    const auth = this.ctx.config.auth;
+    if (auth.method !== "token") return `unsupported auth method [${auth.method}]`;
+    const expected = privilegeKey(this.ctx.token, login.timestamp ?? 0);
+    if (!timingSafeEqualString(expected, login.privilege_key ?? "")) return TOKEN_MISMATCH;
+    if (login.client_id) {
+      for (const c of this.ctx.controls.values()) {
+        if (
+          c.login.user === login.user && c.login.client_id === login.client_id &&
+          c.runId !== login.run_id && !c.isClosed
+        ) {
+          return `client_id [${login.client_id}] for user [${login.user ?? ""}] is already online`;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  async #handleLogin(conn: Duplex, login: Login, remote: string): Promise<void> {
+    const log = this.#log.child("server/service.ts");
+    const err = this.#authenticateLogin(login);
+    if (err) {
+      log.warn(`register control error: ${err}`);
+      await deadline(
+        writeMessage(conn, {
+          type: "LoginResp",
+          body: {
+            version: FRP_VERSION,
+            error: this.ctx.clientError(err, "register control error"),
+          },
+        }),
+        5000,
+        "LoginResp write",
+      ).catch(() => {});
+      conn.close();
+      return;
+    }
+    const runId = login.run_id || randomHexId();
+    log.child(undefined, runId).info(
+      `client login info: ip [${remote}] version [${login.version ?? ""}] hostname [${
+        login.hostname ?? ""
+      }] os [${login.os ?? ""}] arch [${login.arch ?? ""}]`,
+    );
+    const old = this.ctx.controls.get(runId);
+    if (old) {
+      old.log.info("replaced by client with the same run id");
+      old.close();
+    }
+    await deadline(
+      writeMessage(conn, { type: "LoginResp", body: { version: FRP_VERSION, run_id: runId } }),
+      5000,
+      "LoginResp write",
+      () => conn.close(),
+    );
+    const secured = cryptoDuplex(conn, deriveKey(this.ctx.token));
+    const ctl = new Control(this.ctx, secured, login, runId, remote);
+    this.ctx.controls.set(runId, ctl);
+    ctl.start();
+  }
+
+  async #handleWorkConn(conn: Duplex, msg: NewWorkConn): Promise<void> {
+    const log = this.#log.child("server/service.ts");
+    const ctl = this.ctx.controls.get(msg.run_id ?? "");
+    let error: string | undefined;
+    if (!ctl || ctl.isClosed) {
+      log.warn(`no client control found for run id [${msg.run_id ?? ""}]`);
+      error = this.ctx.clientError(
+        `no client control found for run id [${msg.run_id ?? ""}]`,
+        "invalid NewWorkConn",
+      );
+    } else if (
+      this.ctx.config.auth.additionalScopes.includes("NewWorkConns") &&
+      verifyScopedKey(this.ctx, msg)
+    ) {
+      ctl.log.warn("invalid NewWorkConn with run id: authorization failed");
+      error = this.ctx.clientError(TOKEN_MISMATCH, "invalid NewWorkConn");
+    } else if (!ctl.putWorkConn(conn)) {
+      ctl.log.warn("work connection pool is full, discarding");
+      error = this.ctx.clientError("work connection pool is full, discarding", "invalid NewWorkConn");
+    }
+    if (error) {
+      await writeMessage(conn, { type: "StartWorkConn", body: { error } }).catch(() => {});
+      conn.close();
+    }
+  }
+
+  /** Stops listening and ends every session. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listener?.close();
+    for (const ctl of [...this.ctx.controls.values()]) ctl.close();
+    for (const s of this.#sessions) s.close();
+  }
+}

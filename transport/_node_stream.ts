@@ -1,0 +1,220 @@
+/**
+ * Adapters between our `Conn` (Deno read/write contract) and node `stream.Duplex`
+ * (needed for node:tls TLSSocket, which only speaks node streams).
+ *
+ * @module
+ */
+
+import { Duplex as NodeDuplex } from "node:stream";
+import type { Conn, NetAddr } from "../protocol/duplex.ts";
+
+const READ_BUF = 64 * 1024;
+
+/**
+ * Exposes a Conn as a node Duplex (allowHalfOpen). Reads are pumped with a reused 64 KiB
+ * buffer (each pushed chunk is a copy of exactly the bytes read); `end()` → closeWrite();
+ * destroy → close() once in-flight writes have settled.
+ */
+export function connToNodeDuplex(conn: Conn): NodeDuplex {
+  let pumping = false;
+  let buf: Uint8Array | null = null;
+  let pendingWrite: Promise<unknown> = Promise.resolve();
+  let closed = false;
+  const closeConn = () => {
+    if (closed) return;
+    closed = true;
+    pendingWrite.finally(() => conn.close());
+  };
+  const d: NodeDuplex = new NodeDuplex({
+    allowHalfOpen: true,
+    read() {
+      if (pumping) return;
+      pumping = true;
+      (async () => {
+        buf ??= new Uint8Array(READ_BUF);
+        while (true) {
+          let n: number | null;
+          try {
+            n = await conn.read(buf);
+          } catch (e) {
+            pumping = false;
+            if (!d.destroyed) d.destroy(e as Error);
+            return;
+          }
+          if (n === null) {
+            pumping = false;
+            buf = null;
+            d.push(null);
+            return;
+          }
+          if (!d.push(buf.slice(0, n))) break;
+        }
+        pumping = false;
+      })();
+    },
+    write(chunk: Uint8Array, _enc: string, cb: (err?: Error | null) => void) {
+      const p = (async () => {
+        let off = 0;
+        while (off < chunk.byteLength) {
+          off += await conn.write(off === 0 ? chunk : chunk.subarray(off));
+        }
+      })();
+      pendingWrite = p.catch(() => {});
+      p.then(() => cb(), (e) => cb(e as Error));
+    },
+    final(cb: (err?: Error | null) => void) {
+      pendingWrite.then(() => conn.closeWrite()).then(() => cb(), () => cb());
+    },
+    destroy(err: Error | null, cb: (err?: Error | null) => void) {
+      closeConn();
+      cb(err);
+    },
+  });
+  return d;
+}
+
+const HIGH_WATER = 256 * 1024;
+
+/**
+ * Exposes a node Duplex (TLSSocket, net.Socket) as a Conn. Incoming chunks are queued; the
+ * stream is paused while more than 256 KiB are queued. `write` copies `p` (node keeps a
+ * reference to written chunks) and waits for 'drain' when node's buffer is full.
+ */
+export class NodeStreamConn implements Conn {
+  readonly localAddr: NetAddr;
+  readonly remoteAddr: NetAddr;
+  readonly stream: NodeDuplex;
+  #queue: Uint8Array[] = [];
+  #head = 0; // offset into #queue[0]
+  #queued = 0;
+  #ended = false;
+  #error: Error | null = null;
+  #closed = false;
+  #paused = false;
+  #wake: (() => void) | null = null;
+  #drainWake: (() => void) | null = null;
+
+  constructor(stream: NodeDuplex, localAddr: NetAddr, remoteAddr: NetAddr) {
+    this.stream = stream;
+    this.localAddr = localAddr;
+    this.remoteAddr = remoteAddr;
+    stream.on("data", (chunk: Uint8Array) => {
+      if (chunk.byteLength === 0) return;
+      this.#queue.push(chunk);
+      this.#queued += chunk.byteLength;
+      if (this.#queued >= HIGH_WATER && !this.#paused) {
+        this.#paused = true;
+        stream.pause();
+      }
+      this.#notify();
+    });
+    stream.on("end", () => {
+      this.#ended = true;
+      this.#notify();
+    });
+    stream.on("error", (e: Error) => {
+      this.#error ??= e;
+      this.#notify();
+      this.#notifyDrain();
+    });
+    stream.on("close", () => {
+      this.#ended = true;
+      this.#notify();
+      this.#notifyDrain();
+    });
+    stream.on("drain", () => this.#notifyDrain());
+  }
+
+  #notify(): void {
+    const w = this.#wake;
+    if (w) {
+      this.#wake = null;
+      w();
+    }
+  }
+
+  #notifyDrain(): void {
+    const w = this.#drainWake;
+    if (w) {
+      this.#drainWake = null;
+      w();
+    }
+  }
+
+  async read(p: Uint8Array): Promise<number | null> {
+    if (p.byteLength === 0) return 0;
+    while (this.#queued === 0) {
+      if (this.#closed) throw new Deno.errors.BadResource("connection closed");
+      if (this.#error) throw this.#error;
+      if (this.#ended) return null;
+      await new Promise<void>((r) => (this.#wake = r));
+    }
+    let n = 0;
+    while (n < p.byteLength && this.#queue.length > 0) {
+      const c = this.#queue[0];
+      const avail = c.byteLength - this.#head;
+      const take = Math.min(avail, p.byteLength - n);
+      p.set(take === c.byteLength ? c : c.subarray(this.#head, this.#head + take), n);
+      n += take;
+      if (take === avail) {
+        this.#queue.shift();
+        this.#head = 0;
+      } else {
+        this.#head += take;
+      }
+    }
+    this.#queued -= n;
+    if (this.#paused && this.#queued < HIGH_WATER / 2) {
+      this.#paused = false;
+      this.stream.resume();
+    }
+    return n;
+  }
+
+  async write(p: Uint8Array): Promise<number> {
+    if (this.#closed) throw new Deno.errors.BadResource("connection closed");
+    if (this.#error) throw this.#error;
+    const s = this.stream;
+    if (s.destroyed || s.writableEnded) throw new Deno.errors.BrokenPipe("write after close");
+    const ok = s.write(p.slice());
+    if (!ok) {
+      while (s.writableNeedDrain && !s.destroyed && !this.#error) {
+        await new Promise<void>((r) => (this.#drainWake = r));
+      }
+      if (this.#error) throw this.#error;
+    }
+    return p.byteLength;
+  }
+
+  async closeWrite(): Promise<void> {
+    const s = this.stream;
+    if (s.destroyed || s.writableEnded) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        s.off("finish", done);
+        s.off("close", done);
+        s.off("error", done);
+        resolve();
+      };
+      s.on("finish", done);
+      s.on("close", done);
+      s.on("error", done);
+      s.end();
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue = [];
+    this.#queued = 0;
+    this.stream.destroy();
+    this.#notify();
+    this.#notifyDrain();
+  }
+}
+
+/** Wraps a node Duplex as a Conn (see {@link NodeStreamConn}). */
+export function nodeStreamToConn(s: NodeDuplex, localAddr: NetAddr, remoteAddr: NetAddr): Conn {
+  return new NodeStreamConn(s, localAddr, remoteAddr);
+}

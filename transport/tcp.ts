@@ -1,0 +1,220 @@
+/**
+ * TCP dial/listen. Every TCP socket of frps/frpc is opened here.
+ *
+ * @module
+ */
+
+import net from "node:net";
+import type { Conn, NetAddr } from "../protocol/duplex.ts";
+import { nodeStreamToConn } from "./_node_stream.ts";
+import { TimeoutError, unbracket } from "./_util.ts";
+
+function toNetAddr(a: Deno.Addr): NetAddr {
+  const n = a as Deno.NetAddr;
+  return { hostname: n.hostname ?? "", port: n.port ?? 0 };
+}
+
+/**
+ * A plain TCP connection: a thin wrapper around `Deno.TcpConn` whose read/write delegate
+ * directly. `raw` is exposed so TLS can be started natively on it (Deno.startTls).
+ */
+export class TcpConn implements Conn {
+  readonly raw: Deno.TcpConn;
+  readonly localAddr: NetAddr;
+  readonly remoteAddr: NetAddr;
+  #closed = false;
+
+  constructor(raw: Deno.TcpConn) {
+    this.raw = raw;
+    this.localAddr = toNetAddr(raw.localAddr);
+    this.remoteAddr = toNetAddr(raw.remoteAddr);
+  }
+
+  read(p: Uint8Array): Promise<number | null> {
+    return this.raw.read(p);
+  }
+
+  write(p: Uint8Array): Promise<number> {
+    return this.raw.write(p);
+  }
+
+  async closeWrite(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.raw.closeWrite();
+    } catch {
+      // already shut down / peer gone: nothing useful to report
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.raw.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  /** True once close() was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Marks the wrapper closed without touching `raw` (after Deno.startTls consumed it). */
+  detach(): void {
+    this.#closed = true;
+  }
+}
+
+/** Options for {@link dialTcp}. */
+export interface DialTcpOptions {
+  hostname: string;
+  port: number;
+  /** Connect timeout (frp: transport.dialServerTimeout, 10 s). 0/undefined = OS default. */
+  timeoutMs?: number;
+  /** Local bind address (frp: transport.connectServerLocalIP). Uses node:net when set. */
+  localIP?: string;
+  /**
+   * frp's dial keep-alive period. > 0 enables SO_KEEPALIVE; Deno cannot set the period, so the
+   * OS default idle time is used (Linux: 7200 s, frp's default). <= 0/undefined leaves it off.
+   */
+  keepAliveSec?: number;
+}
+
+/** Dials a TCP connection with TCP_NODELAY set. */
+export async function dialTcp(opts: DialTcpOptions): Promise<Conn> {
+  const hostname = unbracket(opts.hostname);
+  if (opts.localIP) return await dialTcpNode({ ...opts, hostname });
+  const ac = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timedOut = false;
+  if (opts.timeoutMs && opts.timeoutMs > 0) {
+    timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, opts.timeoutMs);
+  }
+  let raw: Deno.TcpConn;
+  try {
+    raw = await Deno.connect({ hostname, port: opts.port, signal: ac.signal });
+  } catch (e) {
+    if (timedOut) {
+      throw new TimeoutError(`dial tcp ${hostname}:${opts.port}: i/o timeout`);
+    }
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+  raw.setNoDelay(true);
+  if (opts.keepAliveSec && opts.keepAliveSec > 0) raw.setKeepAlive(true);
+  return new TcpConn(raw);
+}
+
+function dialTcpNode(opts: DialTcpOptions): Promise<Conn> {
+  return new Promise<Conn>((resolve, reject) => {
+    const sock = net.connect({
+      host: opts.hostname,
+      port: opts.port,
+      localAddress: opts.localIP,
+      allowHalfOpen: true,
+      noDelay: true,
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      sock.destroy();
+      reject(e);
+    };
+    if (opts.timeoutMs && opts.timeoutMs > 0) {
+      timer = setTimeout(
+        () => fail(new TimeoutError(`dial tcp ${opts.hostname}:${opts.port}: i/o timeout`)),
+        opts.timeoutMs,
+      );
+    }
+    sock.once("error", fail);
+    sock.once("connect", () => {
+      clearTimeout(timer);
+      sock.off("error", fail);
+      sock.setNoDelay(true);
+      if (opts.keepAliveSec && opts.keepAliveSec > 0) {
+        sock.setKeepAlive(true, opts.keepAliveSec * 1000);
+      }
+      resolve(nodeStreamToConn(
+        sock,
+        { hostname: sock.localAddress ?? "", port: sock.localPort ?? 0 },
+        { hostname: sock.remoteAddress ?? "", port: sock.remotePort ?? 0 },
+      ));
+    });
+  });
+}
+
+/** A TCP listener; accepted conns have TCP_NODELAY set. */
+export class TcpListener implements AsyncIterable<Conn> {
+  readonly #l: Deno.TcpListener;
+  readonly addr: NetAddr;
+  #closed = false;
+
+  constructor(l: Deno.TcpListener) {
+    this.#l = l;
+    this.addr = toNetAddr(l.addr);
+  }
+
+  /** Next connection, or null once the listener is closed. */
+  async accept(): Promise<Conn | null> {
+    if (this.#closed) return null;
+    let raw: Deno.TcpConn;
+    try {
+      raw = await this.#l.accept();
+    } catch (e) {
+      if (this.#closed || e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) {
+        return null;
+      }
+      throw e;
+    }
+    try {
+      raw.setNoDelay(true);
+    } catch {
+      // socket already reset by peer; reads will report it
+    }
+    return new TcpConn(raw);
+  }
+
+  /** Stops accepting. Idempotent. Already accepted connections stay open. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#l.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Conn> {
+    while (true) {
+      const c = await this.accept();
+      if (c === null) return;
+      yield c;
+    }
+  }
+}
+
+/** Listens on TCP `hostname:port` (port 0 = ephemeral; see `addr`). */
+export function listenTcp(opts: { hostname: string; port: number }): TcpListener {
+  return new TcpListener(
+    Deno.listen({ hostname: unbracket(opts.hostname), port: opts.port, transport: "tcp" }),
+  );
+}
+
+/** True if a TCP listener can be bound on `hostname:port` right now (binds and closes). */
+export function tryBindTcp(hostname: string, port: number): boolean {
+  try {
+    const l = Deno.listen({ hostname: unbracket(hostname), port, transport: "tcp" });
+    l.close();
+    return true;
+  } catch {
+    return false;
+  }
+}

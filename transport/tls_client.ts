@@ -1,0 +1,219 @@
+/**
+ * frpc-side TLS (wire-v1.md §3.2–3.3): optional 0x17 first byte, then a TLS client handshake.
+ *
+ * Two engines:
+ * - "native": `Deno.startTls` on the raw TCP socket (rustls, fastest). Used when the conn is a
+ *   plain {@link TcpConn}, no client certificate is configured, and either `trustedCaFile` is
+ *   set (verification on) or native skip-verify was enabled with
+ *   {@link setNativeInsecureTls} (only valid when the process runs with
+ *   `--unsafely-ignore-certificate-errors`; Deno has no per-connection skip option).
+ * - "node": node:tls `tls.connect({ socket })` over an adapter. Works on any Conn (websocket,
+ *   proxy tunnels, prefixed conns), supports per-connection `rejectUnauthorized: false`
+ *   (frp's default InsecureSkipVerify) and client certificates (mTLS).
+ *
+ * @module
+ */
+
+import tls from "node:tls";
+import type { Conn, NetAddr } from "../protocol/duplex.ts";
+import { connToNodeDuplex, NodeStreamConn } from "./_node_stream.ts";
+import { TcpConn } from "./tcp.ts";
+import { isIpLiteral, TimeoutError, unbracket, writeAll } from "./_util.ts";
+import { FRP_TLS_HEAD_BYTE } from "./tls_server.ts";
+
+/** Options for {@link startClientTls} (frpc `transport.tls.*`). */
+export interface ClientTlsOptions {
+  /** transport.tls.serverName; SNI and verification name. Defaults to `hostname`. */
+  serverName?: string;
+  /** serverAddr. */
+  hostname: string;
+  /** Verify the server against this CA bundle; without it verification is skipped (frp default). */
+  trustedCaFile?: string;
+  /** Client certificate for mTLS (with keyFile). */
+  certFile?: string;
+  keyFile?: string;
+  /** Write 0x17 before the ClientHello (= !transport.tls.disableCustomTLSFirstByte). */
+  sendCustomFirstByte: boolean;
+  /** Handshake deadline; default 10 s. */
+  timeoutMs?: number;
+  /** Force an engine (tests/benchmarks). Default "auto" (see module docs). */
+  engine?: "auto" | "native" | "node";
+}
+
+let nativeInsecure = false;
+
+/**
+ * Lets skip-verify connections use the native engine. Call only if the process was started with
+ * `--unsafely-ignore-certificate-errors` (or `=<serverAddr>`): otherwise their handshakes fail
+ * with "invalid peer certificate".
+ */
+export function setNativeInsecureTls(enabled: boolean): void {
+  nativeInsecure = enabled;
+}
+
+const fileCache = new Map<string, Promise<string>>();
+function readCached(path: string): Promise<string> {
+  let p = fileCache.get(path);
+  if (!p) {
+    p = Deno.readTextFile(path);
+    fileCache.set(path, p);
+    p.catch(() => fileCache.delete(path));
+  }
+  return p;
+}
+
+/** A Deno.TlsConn as a Conn (read/write delegate directly). */
+export class NativeTlsConn implements Conn {
+  readonly raw: Deno.TlsConn;
+  readonly localAddr: NetAddr;
+  readonly remoteAddr: NetAddr;
+  #closed = false;
+
+  constructor(raw: Deno.TlsConn, localAddr: NetAddr, remoteAddr: NetAddr) {
+    this.raw = raw;
+    this.localAddr = localAddr;
+    this.remoteAddr = remoteAddr;
+  }
+
+  read(p: Uint8Array): Promise<number | null> {
+    return this.raw.read(p);
+  }
+
+  write(p: Uint8Array): Promise<number> {
+    return this.raw.write(p);
+  }
+
+  async closeWrite(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.raw.closeWrite();
+    } catch {
+      // already shut down / peer gone
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.raw.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/**
+ * Writes 0x17 if asked, then performs the TLS client handshake on `conn` and returns the
+ * encrypted Conn. SNI = serverName ?? hostname, omitted for IP literals. On failure `conn` is
+ * closed and the error rethrown.
+ */
+export async function startClientTls(conn: Conn, opts: ClientTlsOptions): Promise<Conn> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const name = unbracket(opts.serverName || opts.hostname);
+  const wantClientCert = !!(opts.certFile && opts.keyFile);
+  let engine = opts.engine ?? "auto";
+  if (engine === "auto") {
+    engine = conn instanceof TcpConn && !wantClientCert && (opts.trustedCaFile || nativeInsecure)
+      ? "native"
+      : "node";
+  }
+  if (engine === "native" && !(conn instanceof TcpConn)) {
+    throw new TypeError("native TLS engine needs a plain TcpConn");
+  }
+  try {
+    const [ca, cert, key] = await Promise.all([
+      opts.trustedCaFile ? readCached(opts.trustedCaFile) : undefined,
+      wantClientCert ? readCached(opts.certFile!) : undefined,
+      wantClientCert ? readCached(opts.keyFile!) : undefined,
+    ]);
+    if (opts.sendCustomFirstByte) await writeAll(conn, new Uint8Array([FRP_TLS_HEAD_BYTE]));
+    if (engine === "native") {
+      return await nativeHandshake(conn as TcpConn, name, ca, timeoutMs);
+    }
+    return await nodeHandshake(conn, name, ca, cert, key, timeoutMs);
+  } catch (e) {
+    conn.close();
+    throw e;
+  }
+}
+
+async function nativeHandshake(
+  conn: TcpConn,
+  name: string,
+  ca: string | undefined,
+  timeoutMs: number,
+): Promise<Conn> {
+  const tlsConn = await Deno.startTls(conn.raw, {
+    hostname: name,
+    caCerts: ca ? [ca] : undefined,
+  });
+  conn.detach();
+  const out = new NativeTlsConn(tlsConn, conn.localAddr, conn.remoteAddr);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      tlsConn.handshake(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new TimeoutError(`TLS handshake timeout after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } catch (e) {
+    out.close();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+  return out;
+}
+
+function nodeHandshake(
+  conn: Conn,
+  name: string,
+  ca: string | undefined,
+  cert: string | undefined,
+  key: string | undefined,
+  timeoutMs: number,
+): Promise<Conn> {
+  const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = {
+    socket: connToNodeDuplex(conn),
+    host: name,
+    servername: isIpLiteral(name) ? "" : name,
+    rejectUnauthorized: ca !== undefined,
+    ca,
+    cert,
+    key,
+    allowHalfOpen: true,
+  };
+  const sock = tls.connect(options);
+  return new Promise<Conn>((resolve, reject) => {
+    let done = false;
+    const fail = (e: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      reject(e);
+    };
+    const onError = (e: Error) => fail(e);
+    const onClose = () =>
+      fail(new Deno.errors.UnexpectedEof("connection closed during TLS handshake"));
+    const timer = setTimeout(
+      () => fail(new TimeoutError(`TLS handshake timeout after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    sock.once("secureConnect", () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.off("error", onError);
+      sock.off("close", onClose);
+      resolve(new NodeStreamConn(sock, conn.localAddr, conn.remoteAddr));
+    });
+    sock.on("error", onError);
+    sock.once("close", onClose);
+  });
+}
