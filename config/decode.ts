@@ -27,6 +27,14 @@ export class DecodeError extends Error {
 
 export interface DecodeOptions {
   strict: boolean;
+  /** Visit object keys in sorted order (Go re-marshals TOML/YAML maps, which sorts keys). */
+  sortKeys?: boolean;
+}
+
+function entries(v: Record<string, unknown>, opts: DecodeOptions): [string, unknown][] {
+  const e = Object.entries(v);
+  if (opts.sortKeys) e.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return e;
 }
 
 function jsonType(v: unknown): string {
@@ -196,7 +204,7 @@ function decodeStruct(
 ): Record<string, unknown> {
   if (!isPlainObject(v)) throw mismatch(v, s, path);
   const out: Record<string, unknown> = {};
-  for (const [k, e] of Object.entries(v)) {
+  for (const [k, e] of entries(v, opts)) {
     const f = matchField(s.fields, k);
     if (f === undefined) {
       if (opts.strict) throw new DecodeError(`json: unknown field "${k}"`, [...path, k]);

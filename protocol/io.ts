@@ -26,7 +26,7 @@ export async function readFull(r: Duplex, buf: Uint8Array): Promise<void> {
   }
 }
 
-/** Writes all of `buf`, looping over partial writes (Deno.Conn.write may write a prefix). */
+/** Writes all of `buf`, looping over partial writes (a socket write may take only a prefix). */
 export async function writeAll(w: Duplex, buf: Uint8Array): Promise<void> {
   let off = 0;
   while (off < buf.byteLength) {
@@ -124,8 +124,8 @@ export interface RelayOptions {
 /**
  * Copies bytes both ways until both directions end. EOF on one side half-closes the other
  * (closeWrite) and the opposite direction keeps going; once both ended, both are closed.
- * An error in either direction closes both. Never rejects: errors go to `opts.onError`.
- * Resolves to the byte counts that were fully written in each direction.
+ * An error in either direction closes both and resolves at once. Never rejects: errors go
+ * to `opts.onError` (only the first). Resolves to the byte counts fully written each way.
  */
 export function relay(
   a: Duplex,
@@ -134,24 +134,33 @@ export function relay(
 ): Promise<{ aToB: number; bToA: number }> {
   const pool = opts.pool ?? defaultBufferPool;
   const onBytes = opts.onBytes;
-  let failed = false;
-  const closeBoth = (): void => {
+  const counts = { aToB: 0, bToA: 0 };
+  let finished = false;
+  let resolveDone!: (v: { aToB: number; bToA: number }) => void;
+  const done = new Promise<{ aToB: number; bToA: number }>((r) => (resolveDone = r));
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
     safeClose(a);
     safeClose(b);
+    resolveDone(counts);
   };
   const fail = (err: unknown): void => {
-    if (failed) return;
-    failed = true;
-    closeBoth();
-    opts.onError?.(err);
+    if (finished) return;
+    // Resolve now: the other pump ends when its read fails on the closed stream.
+    finish();
+    try {
+      opts.onError?.(err);
+    } catch {
+      // A throwing callback must not become an unhandled rejection.
+    }
   };
-  const counts = { aToB: 0, bToA: 0 };
 
   const pump = async (src: Duplex, dst: Duplex, dir: "ab" | "ba"): Promise<void> => {
     const small = new Uint8Array(RELAY_SMALL_BUFFER);
     let big: Uint8Array | null = null;
     try {
-      while (true) {
+      while (!finished) {
         const buf: Uint8Array = big ?? small;
         const n = await src.read(buf);
         if (n === null) break;
@@ -168,25 +177,21 @@ export function relay(
           big = null;
         }
       }
-    } catch (err) {
-      if (big !== null) pool.put(big);
-      big = null;
-      if (!failed) fail(err);
-      return;
-    }
-    if (big !== null) pool.put(big);
-    if (failed) return;
-    try {
-      await dst.closeWrite();
+      if (!finished) await dst.closeWrite();
     } catch (err) {
       fail(err);
+    } finally {
+      if (big !== null) pool.put(big);
     }
   };
 
-  return Promise.all([pump(a, b, "ab"), pump(b, a, "ba")]).then(() => {
-    if (!failed) closeBoth();
-    return counts;
-  });
+  let ended = 0;
+  const onEnd = (): void => {
+    if (++ended === 2) finish();
+  };
+  pump(a, b, "ab").then(onEnd);
+  pump(b, a, "ba").then(onEnd);
+  return done;
 }
 
 function safeClose(d: Duplex): void {

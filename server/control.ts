@@ -160,6 +160,7 @@ export class Control {
         pxy = await factory({
           server: this.server,
           control: this,
+          name,
           msg,
           log: this.server.log.child(`proxy/${type}.ts`, this.runId, name),
         });

@@ -7,6 +7,7 @@
 import { FlagError, parseFlags } from "../cli/flags.ts";
 import { createLogger, println } from "../cli/runtime.ts";
 import {
+  completeServerConfig,
   ConfigError,
   loadServerConfig,
   serverConfigFromFlags,
@@ -109,7 +110,7 @@ export async function main(argv: string[]): Promise<number> {
       for (const w of loaded.warnings) println(`WARNING: ${w}`);
       config = loaded.config;
     } else {
-      config = serverConfigFromFlags(flags);
+      config = completeServerConfig(serverConfigFromFlags(flags));
     }
   } catch (err) {
     println(err instanceof ConfigError ? err.message : String(err));

@@ -27,7 +27,13 @@ function load32(b: Uint8Array, i: number): number {
   return b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
 }
 
-function emitLiteral(dst: Uint8Array, d: number, src: Uint8Array, from: number, to: number): number {
+function emitLiteral(
+  dst: Uint8Array,
+  d: number,
+  src: Uint8Array,
+  from: number,
+  to: number,
+): number {
   const n = to - from - 1;
   if (n < 60) {
     dst[d++] = n << 2;
@@ -88,7 +94,8 @@ function encodeBlock(dst: Uint8Array, d: number, src: Uint8Array): number {
     let skip = 32;
     let nextS = s;
     let candidate = 0;
-    while (true) {
+    let found = false;
+    while (!found) {
       s = nextS;
       const step = skip >> 5;
       nextS = s + step;
@@ -97,7 +104,7 @@ function encodeBlock(dst: Uint8Array, d: number, src: Uint8Array): number {
       candidate = table[nextHash & TABLE_MASK];
       table[nextHash & TABLE_MASK] = s;
       nextHash = Math.imul(load32(src, nextS), 0x1e35a7bd) >>> shift;
-      if (load32(src, s) === load32(src, candidate)) break;
+      found = load32(src, s) === load32(src, candidate);
     }
     d = emitLiteral(dst, d, src, nextEmit, s);
     while (true) {

@@ -13,8 +13,12 @@ import { createCipheriv } from "node:crypto";
 export const BLOCK_SIZE = 16;
 
 function check(key: Uint8Array, iv: Uint8Array): void {
-  if (key.byteLength !== 16) throw new RangeError(`AES-128 key must be 16 bytes, not ${key.byteLength}`);
-  if (iv.byteLength !== BLOCK_SIZE) throw new RangeError(`IV must be 16 bytes, not ${iv.byteLength}`);
+  if (key.byteLength !== 16) {
+    throw new RangeError(`AES-128 key must be 16 bytes, not ${key.byteLength}`);
+  }
+  if (iv.byteLength !== BLOCK_SIZE) {
+    throw new RangeError(`IV must be 16 bytes, not ${iv.byteLength}`);
+  }
 }
 
 function ecbCipher(key: Uint8Array) {

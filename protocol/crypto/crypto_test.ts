@@ -1,10 +1,15 @@
-import { deepStrictEqual as assertEquals, notDeepStrictEqual as assertNotEquals } from "node:assert";
+import {
+  deepStrictEqual as assertEquals,
+  notDeepStrictEqual as assertNotEquals,
+} from "node:assert";
 import { createCipheriv } from "node:crypto";
 import { CfbDecrypter, CfbEncrypter, cryptoDuplex, deriveKey, privilegeKey } from "./mod.ts";
 import { pipePair, readAll } from "../_test_pipe.ts";
 
-const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-const unhex = (s: string): Uint8Array => new Uint8Array(s.match(/../g)!.map((h) => parseInt(h, 16)));
+const hex = (b: Uint8Array): string =>
+  Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+const unhex = (s: string): Uint8Array =>
+  new Uint8Array(s.match(/../g)!.map((h) => parseInt(h, 16)));
 const IV = unhex("000102030405060708090a0b0c0d0e0f");
 const enc = new TextEncoder();
 

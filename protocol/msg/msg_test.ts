@@ -16,7 +16,8 @@ import {
 } from "../errors.ts";
 import { bytesReader, pipePair } from "../_test_pipe.ts";
 
-const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+const hex = (b: Uint8Array): string =>
+  Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const dec = new TextDecoder();
 const json = (m: Message): string => dec.decode(encodeMessage(m).subarray(9));
 
@@ -193,7 +194,9 @@ Deno.test("round trip through FrameDecoder split at every byte", () => {
   for (const step of [1, 2, 7, 100, stream.byteLength]) {
     const d = new FrameDecoder();
     const got: Message[] = [];
-    for (let i = 0; i < stream.byteLength; i += step) got.push(...d.push(stream.slice(i, i + step)));
+    for (let i = 0; i < stream.byteLength; i += step) {
+      got.push(...d.push(stream.slice(i, i + step)));
+    }
     assertEquals(got, SAMPLES, `step ${step}`);
     assertEquals(d.pending, 0);
   }
@@ -253,7 +256,10 @@ Deno.test("omitempty: zero values dropped, client_spec and detect_behavior alway
 Deno.test("decoding: defaults, nulls, unknown keys, case-insensitive keys", async () => {
   const read = (f: Uint8Array) => readMessage(bytesReader(f));
   assertEquals(await read(frame("o", "{}")), { type: "Login", body: { client_spec: {} } });
-  assertEquals(await read(frame("m", "{}")), { type: "NatHoleResp", body: { detect_behavior: {} } });
+  assertEquals(await read(frame("m", "{}")), {
+    type: "NatHoleResp",
+    body: { detect_behavior: {} },
+  });
   assertEquals(
     await read(frame("o", '{"Version":"1","RUN_ID":null,"x":1,"client_spec":{"Type":"t"}}')),
     { type: "Login", body: { version: "1", client_spec: { type: "t" } } },
@@ -295,7 +301,10 @@ Deno.test("frame errors", async () => {
   await rejects(read(frame("h", '{"timestamp":1.5}')), MalformedMessageError);
   await rejects(read(frame("p", '{"custom_domains":[1]}')), MalformedMessageError);
   await rejects(read(frame("p", '{"metas":{"a":1}}')), MalformedMessageError);
-  await rejects(read(frame("m", '{"detect_behavior":{"candidate_ports":[3]}}')), MalformedMessageError);
+  await rejects(
+    read(frame("m", '{"detect_behavior":{"candidate_ports":[3]}}')),
+    MalformedMessageError,
+  );
 
   // EOF: before the first byte (clean), inside the header, inside the body.
   const eof = async (bytes: Uint8Array): Promise<UnexpectedEofError> => {

@@ -6,13 +6,7 @@
  * @module
  */
 
-import {
-  HEADER_SIZE,
-  PROTO_VERSION,
-  readU32,
-  TYPE_DATA,
-  TYPE_GO_AWAY,
-} from "./frame.ts";
+import { HEADER_SIZE, PROTO_VERSION, readU32, TYPE_DATA, TYPE_GO_AWAY } from "./frame.ts";
 import { YamuxProtocolError } from "./errors.ts";
 
 /** Receives decoded frames. Throwing aborts {@link FrameDecoder.push}. */

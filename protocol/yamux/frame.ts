@@ -94,7 +94,9 @@ export function readU32(buf: Uint8Array, off: number): number {
 /** Decodes the header at `buf[offset..offset+12)` without validating it. */
 export function decodeHeader(buf: Uint8Array, offset = 0): FrameHeader {
   if (buf.byteLength - offset < HEADER_SIZE) {
-    throw new RangeError(`Cannot decode yamux header: need 12 bytes, have ${buf.byteLength - offset}`);
+    throw new RangeError(
+      `Cannot decode yamux header: need 12 bytes, have ${buf.byteLength - offset}`,
+    );
   }
   return {
     version: buf[offset],

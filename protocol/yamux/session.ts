@@ -162,7 +162,9 @@ export class YamuxSession implements StreamHost, FrameHandler {
     if (!Number.isInteger(this.maxFrameSize) || this.maxFrameSize < 1) {
       throw new RangeError(`Invalid yamux maxFrameSize: ${this.maxFrameSize}`);
     }
-    if (!(this.#backlog >= 1)) throw new RangeError(`Invalid yamux acceptBacklog: ${this.#backlog}`);
+    if (!(this.#backlog >= 1)) {
+      throw new RangeError(`Invalid yamux acceptBacklog: ${this.#backlog}`);
+    }
     this.#framePool = framePool(HEADER_SIZE + this.maxFrameSize);
     this.#decoder = new FrameDecoder(this);
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
@@ -192,7 +194,9 @@ export class YamuxSession implements StreamHost, FrameHandler {
   async openStream(): Promise<YamuxStream> {
     while (true) {
       if (this.#closeError !== null) throw this.#closeError;
-      if (this.#remoteGoAway) throw new RemoteGoAwayError("yamux: remote end is not accepting connections");
+      if (this.#remoteGoAway) {
+        throw new RemoteGoAwayError("yamux: remote end is not accepting connections");
+      }
       if (this.#synPending < this.#backlog) break;
       await new Promise<void>((resolve) => this.#synWaiters.push(resolve));
     }
@@ -475,7 +479,9 @@ export class YamuxSession implements StreamHost, FrameHandler {
       while (q.length > 0 && this.#closeError === null) {
         const first = q.shift()!;
         first.ctl = false; // no more appends once dequeued
-        if (first.len >= COALESCE_LIMIT || q.length === 0 || first.len + q[0].len > COALESCE_LIMIT) {
+        if (
+          first.len >= COALESCE_LIMIT || q.length === 0 || first.len + q[0].len > COALESCE_LIMIT
+        ) {
           batch = [first];
           await writeAll(conn, first.buf.subarray(0, first.len));
         } else {

@@ -133,7 +133,11 @@ export class YamuxStream implements Duplex {
     }
     const n = Math.min(this.#sendWindow, p.byteLength, this.#host.maxFrameSize);
     this.#sendWindow -= n;
-    await this.#host.sendData(this.#sendFlags(), this.id, n === p.byteLength ? p : p.subarray(0, n));
+    await this.#host.sendData(
+      this.#sendFlags(),
+      this.id,
+      n === p.byteLength ? p : p.subarray(0, n),
+    );
     return n;
   }
 

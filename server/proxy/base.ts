@@ -27,6 +27,8 @@ export interface ServerProxy {
 export interface ProxyContext {
   server: ServerContext;
   control: Control;
+  /** NewProxy.proxy_name, the wire name (with any `user.` prefix). */
+  name: string;
   msg: NewProxy;
   log: Logger;
 }
@@ -50,7 +52,7 @@ export async function openWorkConn(ctx: ProxyContext, addrs: WorkConnAddrs): Pro
     try {
       await writeMessage(conn, {
         type: "StartWorkConn",
-        body: { proxy_name: msg.proxy_name, ...addrs },
+        body: { proxy_name: ctx.name, ...addrs },
       });
     } catch (err) {
       lastErr = err;

@@ -12,7 +12,7 @@ export async function createTcpProxy(ctx: ProxyContext): Promise<ServerProxy> {
   const { server, msg, log } = ctx;
   const bindAddr = server.config.proxyBindAddr;
   const { port, value: listener } = await server.tcpPorts.acquire(
-    msg.proxy_name,
+    ctx.name,
     msg.remote_port ?? 0,
     (p): TcpListener => listenTcp({ hostname: bindAddr, port: p }),
   );
@@ -30,7 +30,7 @@ export async function createTcpProxy(ctx: ProxyContext): Promise<ServerProxy> {
     }
   })();
   return {
-    name: msg.proxy_name,
+    name: ctx.name,
     type: "tcp",
     remoteAddr: `:${port}`,
     close() {

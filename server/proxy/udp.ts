@@ -22,7 +22,7 @@ export async function createUdpProxy(ctx: ProxyContext): Promise<ServerProxy> {
   let sock: UdpSocket;
   try {
     ({ port, value: sock } = await server.udpPorts.acquire(
-      msg.proxy_name,
+      ctx.name,
       msg.remote_port ?? 0,
       (p) => bindUdp({ hostname: server.config.proxyBindAddr, port: p }),
     ));
@@ -31,7 +31,7 @@ export async function createUdpProxy(ctx: ProxyContext): Promise<ServerProxy> {
   }
   log.info(`udp proxy listen port [${port}]`);
   const abort = new AbortController();
-  let work: Duplex | null = null;
+  let work = null as Duplex | null;
 
   // Work conn keeper: (re)obtains the single work conn and pumps replies back to users.
   (async () => {
@@ -79,7 +79,7 @@ export async function createUdpProxy(ctx: ProxyContext): Promise<ServerProxy> {
   })();
 
   return {
-    name: msg.proxy_name,
+    name: ctx.name,
     type: "udp",
     remoteAddr: `:${port}`,
     close() {

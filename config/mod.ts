@@ -1,0 +1,32 @@
+/**
+ * frp configuration system: load (TOML/YAML/JSON, legacy INI, Go templates, includes),
+ * defaults, validation and `verify` output, matching Go frp v0.62–v0.70.
+ *
+ * @module
+ */
+
+export * from "./types.ts";
+export { ConfigError } from "./errors.ts";
+export {
+  absPath,
+  completeClientConfig,
+  completeServerConfig,
+  INI_DEPRECATION_WARNING,
+  loadClientConfig,
+  type LoadedConfig,
+  type LoadOptions,
+  loadServerConfig,
+  verifyClientConfig,
+  verifyServerConfig,
+  type VerifyResult,
+} from "./load.ts";
+export { type ConfigHost, denoHost } from "./_fs.ts";
+export { parseBandwidth, validatePort } from "./validate.ts";
+export {
+  NumberPair,
+  parseNumberRange,
+  parseNumberRangePair,
+  renderTemplate,
+  TemplateError,
+} from "./template.ts";
+export { serverConfigFromFlags } from "./flags.ts";
