@@ -266,7 +266,9 @@ export function completeVisitor(input: unknown): VisitorConfig {
     out.minRetryInterval = emptyOr(v.minRetryInterval, 90);
     out.fallbackTimeoutMs = emptyOr(v.fallbackTimeoutMs, 1000);
     if (v.natTraversal !== undefined) {
-      out.natTraversal = { disableAssistedAddrs: obj(v.natTraversal).disableAssistedAddrs ?? false };
+      out.natTraversal = {
+        disableAssistedAddrs: obj(v.natTraversal).disableAssistedAddrs ?? false,
+      };
     }
   }
   return out as VisitorConfig;

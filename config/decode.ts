@@ -223,10 +223,13 @@ function getTypeField(v: Record<string, unknown>, path: PathPart[]): string {
   for (const [k, e] of Object.entries(v)) if (k.toLowerCase() === "type") t = e;
   if (t === undefined || t === null) return "";
   if (typeof t !== "string") {
-    throw new DecodeError(`json: cannot unmarshal ${jsonType(t)} into Go struct field .type of type string`, [
-      ...path,
-      "type",
-    ]);
+    throw new DecodeError(
+      `json: cannot unmarshal ${jsonType(t)} into Go struct field .type of type string`,
+      [
+        ...path,
+        "type",
+      ],
+    );
   }
   return t;
 }
@@ -252,14 +255,18 @@ function decodeTyped(
     const t = getTypeField(v, path);
     const schemas = kind === "proxy" ? proxySchemas : visitorSchemas;
     const s = Object.hasOwn(schemas, t) ? schemas[t] : undefined;
-    if (!s || s.k !== "struct") throw new DecodeError(`unknown ${kind} type: ${t}`, [...path, "type"]);
+    if (!s || s.k !== "struct") {
+      throw new DecodeError(`unknown ${kind} type: ${t}`, [...path, "type"]);
+    }
     try {
       const out = decodeStruct(v, s, path, opts);
       out.type = t;
       return out;
     } catch (e) {
       if (e instanceof DecodeError && !e.message.startsWith("unmarshal ")) {
-        e.message = `unmarshal ${kind === "proxy" ? "ProxyConfig" : "VisitorConfig"} error: ${e.message}`;
+        e.message = `unmarshal ${
+          kind === "proxy" ? "ProxyConfig" : "VisitorConfig"
+        } error: ${e.message}`;
       }
       throw e;
     }
@@ -284,7 +291,10 @@ function decodePlugin(
   const schemas = client ? clientPluginSchemas : visitorPluginSchemas;
   const s = Object.hasOwn(schemas, t) ? schemas[t] : undefined;
   if (!s || s.k !== "struct") {
-    throw new DecodeError(`unknown ${client ? "" : "visitor "}plugin type: ${t}`, [...path, "type"]);
+    throw new DecodeError(`unknown ${client ? "" : "visitor "}plugin type: ${t}`, [
+      ...path,
+      "type",
+    ]);
   }
   try {
     const out = decodeStruct(v, s, path, opts);

@@ -11,7 +11,9 @@ function num(v: string | boolean | undefined, name: string): number | undefined 
   if (v === undefined) return undefined;
   const n = Number(v);
   if (typeof v !== "string" || !/^-?\d+$/.test(v.trim())) {
-    throw new Error(`invalid argument "${v}" for "--${name}" flag: strconv.ParseInt: parsing "${v}": invalid syntax`);
+    throw new Error(
+      `invalid argument "${v}" for "--${name}" flag: strconv.ParseInt: parsing "${v}": invalid syntax`,
+    );
   }
   return n;
 }

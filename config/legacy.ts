@@ -91,10 +91,16 @@ function getInt(s: IniSection, k: string): number | undefined {
 function getBool(s: IniSection, k: string): boolean | undefined {
   const v = s.keys.get(k)?.trim();
   if (v === undefined) return undefined;
-  if (["1", "t", "T", "true", "TRUE", "True", "YES", "yes", "Yes", "y", "ON", "on", "On"].includes(v)) {
+  if (
+    ["1", "t", "T", "true", "TRUE", "True", "YES", "yes", "Yes", "y", "ON", "on", "On"].includes(v)
+  ) {
     return true;
   }
-  if (["0", "f", "F", "false", "FALSE", "False", "NO", "no", "No", "n", "OFF", "off", "Off"].includes(v)) {
+  if (
+    ["0", "f", "F", "false", "FALSE", "False", "NO", "no", "No", "n", "OFF", "off", "Off"].includes(
+      v,
+    )
+  ) {
     return false;
   }
   return undefined;

@@ -5,11 +5,16 @@
  */
 
 import { type ConfigHost, denoHost } from "./_fs.ts";
-import { completeClientCommon, completeProxy, completeServer, completeVisitor } from "./complete.ts";
+import {
+  completeClientCommon,
+  completeProxy,
+  completeServer,
+  completeVisitor,
+} from "./complete.ts";
 import { DecodeError, decodeValue, pathText } from "./decode.ts";
 import { ConfigError } from "./errors.ts";
 import { convertLegacyClient, convertLegacyServer, isLegacyIni } from "./legacy.ts";
-import { ParseError, type Parsed, parseConfigText } from "./parse.ts";
+import { parseConfigText, type Parsed, ParseError } from "./parse.ts";
 import { clientSchema, serverSchema } from "./schema.ts";
 import { renderTemplate, TemplateError } from "./template.ts";
 import type {
@@ -213,7 +218,10 @@ async function resolveTokenSource(
 
 // ------------------------------------------------------------------ server
 
-function finishServer(decoded: unknown, allowUnsafe: string[]): { config: ServerConfig; warnings: string[] } {
+function finishServer(
+  decoded: unknown,
+  allowUnsafe: string[],
+): { config: ServerConfig; warnings: string[] } {
   const config = completeServer(decoded);
   const r = validateServer(config, allowUnsafe);
   if (r.errors.length) throw new ConfigError(r.errors.join("\n"));
@@ -254,7 +262,10 @@ function renderLegacy(text: string, file: string, env: Record<string, string>): 
 }
 
 /** Complete + validate a server config given as an object (embedders/tests). */
-export function completeServerConfig(input: ServerConfigInput, opts: LoadOptions = {}): ServerConfig {
+export function completeServerConfig(
+  input: ServerConfigInput,
+  opts: LoadOptions = {},
+): ServerConfig {
   let decoded: unknown;
   try {
     decoded = decodeValue(input ?? {}, serverSchema, [], { strict: opts.strict ?? true });
@@ -370,7 +381,9 @@ export async function loadClientConfig(
           parts.proxies.push(...d.proxies);
           parts.visitors.push(...d.visitors);
         } catch (e) {
-          throw new ConfigError(`load additional config from ${full} error: ${(e as Error).message}`);
+          throw new ConfigError(
+            `load additional config from ${full} error: ${(e as Error).message}`,
+          );
         }
       }
     }
@@ -384,7 +397,10 @@ export async function loadClientConfig(
 }
 
 /** Complete + validate a client config given as an object (no includes, no start filter). */
-export function completeClientConfig(input: ClientConfigInput, opts: LoadOptions = {}): ClientConfig {
+export function completeClientConfig(
+  input: ClientConfigInput,
+  opts: LoadOptions = {},
+): ClientConfig {
   let decoded: Record<string, unknown>;
   try {
     decoded = (decodeValue(input ?? {}, clientSchema, [], { strict: opts.strict ?? true }) ??

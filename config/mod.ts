@@ -17,8 +17,8 @@ export {
   type LoadOptions,
   loadServerConfig,
   verifyClientConfig,
-  verifyServerConfig,
   type VerifyResult,
+  verifyServerConfig,
 } from "./load.ts";
 export { type ConfigHost, denoHost } from "./_fs.ts";
 export { parseBandwidth, validatePort } from "./validate.ts";

@@ -100,7 +100,9 @@ function lex(src: Src): Piece[] {
         trimNext = true;
         i = r + 3;
       } else if (s.startsWith("}}", r)) i = r + 2;
-      else throw new TemplateError(`template: ${NAME}:${src.line(open)}: comment ends before closing delimiter`);
+      else {throw new TemplateError(
+          `template: ${NAME}:${src.line(open)}: comment ends before closing delimiter`,
+        );}
       continue;
     }
     const toks: Tok[] = [];
@@ -145,18 +147,28 @@ function lex(src: Src): Piece[] {
           r++;
         }
         if (s[r] !== '"') {
-          throw new TemplateError(`template: ${NAME}:${src.line(start)}: unterminated quoted string`);
+          throw new TemplateError(
+            `template: ${NAME}:${src.line(start)}: unterminated quoted string`,
+          );
         }
         toks.push({ t: "str", v: unquote(s.slice(p, r + 1), src, start), pos: start });
         p = r + 1;
       } else if (c === "`") {
         const r = s.indexOf("`", p + 1);
-        if (r < 0) throw new TemplateError(`template: ${NAME}:${src.line(start)}: unterminated raw quoted string`);
+        if (r < 0) {
+          throw new TemplateError(
+            `template: ${NAME}:${src.line(start)}: unterminated raw quoted string`,
+          );
+        }
         toks.push({ t: "str", v: s.slice(p + 1, r), pos: start });
         p = r + 1;
       } else if (c === "'") {
         const m = /^'(\\.|[^'\\])'/.exec(s.slice(p));
-        if (!m) throw new TemplateError(`template: ${NAME}:${src.line(start)}: unterminated character constant`);
+        if (!m) {
+          throw new TemplateError(
+            `template: ${NAME}:${src.line(start)}: unterminated character constant`,
+          );
+        }
         const ch = unquote('"' + m[1] + '"', src, start);
         toks.push({ t: "num", v: ch.codePointAt(0) ?? 0, pos: start });
         p += m[0].length;
@@ -174,11 +186,14 @@ function lex(src: Src): Piece[] {
         toks.push({ t: "var", v: m[0], pos: start });
         p += m[0].length;
       } else if (/[0-9+\-.]/.test(c)) {
-        const m = /^[+-]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|(\d[\d_]*)?\.?\d*([eE][+-]?\d+)?)/
-          .exec(s.slice(p));
+        const m =
+          /^[+-]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|(\d[\d_]*)?\.?\d*([eE][+-]?\d+)?)/
+            .exec(s.slice(p));
         const lit = m ? m[0] : "";
         if (!lit || lit === "+" || lit === "-" || lit === ".") {
-          throw new TemplateError(`template: ${NAME}:${src.line(start)}: bad number syntax: "${c}"`);
+          throw new TemplateError(
+            `template: ${NAME}:${src.line(start)}: bad number syntax: "${c}"`,
+          );
         }
         const clean = lit.replace(/_/g, "");
         let n: number;
@@ -188,7 +203,9 @@ function lex(src: Src): Piece[] {
           if (neg) n = -n;
         } else n = Number(clean);
         if (Number.isNaN(n)) {
-          throw new TemplateError(`template: ${NAME}:${src.line(start)}: bad number syntax: "${lit}"`);
+          throw new TemplateError(
+            `template: ${NAME}:${src.line(start)}: bad number syntax: "${lit}"`,
+          );
         }
         toks.push({ t: "num", v: n, pos: start });
         p += lit.length;
@@ -207,7 +224,9 @@ function lex(src: Src): Piece[] {
     }
     if (!closed) {
       throw new TemplateError(
-        `template: ${NAME}:${src.line(s.length)}: unclosed action started at ${NAME}:${src.line(open)}`,
+        `template: ${NAME}:${src.line(s.length)}: unclosed action started at ${NAME}:${
+          src.line(open)
+        }`,
       );
     }
     out.push({ kind: "action", a: { toks, pos: open } });
@@ -370,7 +389,10 @@ class Parser {
         decl.push(toks[0].v);
         assign = toks[1].t === "=";
         k = 2;
-      } else if (rangeDecl && toks[1]?.t === "," && toks[2]?.t === "var" && (toks[3]?.t === ":=" || toks[3]?.t === "=")) {
+      } else if (
+        rangeDecl && toks[1]?.t === "," && toks[2]?.t === "var" &&
+        (toks[3]?.t === ":=" || toks[3]?.t === "=")
+      ) {
         decl.push(toks[0].v, toks[2].v);
         assign = toks[3].t === "=";
         k = 4;
@@ -591,10 +613,14 @@ export function sprintf(format: string, args: unknown[]): string {
         if (verb === "X") s = s.toUpperCase();
         break;
       case "o":
-        s = isNum && Number.isInteger(a) ? (a as number).toString(8) : `%!o(${typeName(a)}=${fmtValue(a)})`;
+        s = isNum && Number.isInteger(a)
+          ? (a as number).toString(8)
+          : `%!o(${typeName(a)}=${fmtValue(a)})`;
         break;
       case "b":
-        s = isNum && Number.isInteger(a) ? (a as number).toString(2) : `%!b(${typeName(a)}=${fmtValue(a)})`;
+        s = isNum && Number.isInteger(a)
+          ? (a as number).toString(2)
+          : `%!b(${typeName(a)}=${fmtValue(a)})`;
         break;
       case "c":
         s = isNum ? String.fromCodePoint(a as number) : `%!c(${typeName(a)}=${fmtValue(a)})`;
@@ -623,7 +649,8 @@ export function sprintf(format: string, args: unknown[]): string {
     out += s;
   }
   if (ai < args.length) {
-    out += "%!(EXTRA " + args.slice(ai).map((a) => `${typeName(a)}=${fmtValue(a)}`).join(", ") + ")";
+    out += "%!(EXTRA " + args.slice(ai).map((a) => `${typeName(a)}=${fmtValue(a)}`).join(", ") +
+      ")";
   }
   return out;
 }
@@ -678,7 +705,9 @@ class Exec {
 
   fail(pos: number, at: string, msg: string): never {
     throw new TemplateError(
-      `template: ${NAME}:${this.src.line(pos)}:${this.src.col(pos)}: executing "${NAME}" at <${at}>: ${msg}`,
+      `template: ${NAME}:${this.src.line(pos)}:${
+        this.src.col(pos)
+      }: executing "${NAME}" at <${at}>: ${msg}`,
     );
   }
 
@@ -861,8 +890,13 @@ class Exec {
     switch (name) {
       case "and":
       case "or": {
-        const all = [...argNodes, ...final.map((v) => ({ n: "lit", v, pos: c.pos, text: "" } as Arg))];
-        if (all.length < 1) this.fail(c.pos, at, `wrong number of args for ${name}: want at least 1 got 0`);
+        const all = [
+          ...argNodes,
+          ...final.map((v) => ({ n: "lit", v, pos: c.pos, text: "" } as Arg)),
+        ];
+        if (all.length < 1) {
+          this.fail(c.pos, at, `wrong number of args for ${name}: want at least 1 got 0`);
+        }
         let v: unknown;
         for (const x of all) {
           v = this.evalArg(x, dot);
@@ -883,7 +917,9 @@ class Exec {
       case "ge": {
         const a = ev();
         if (name === "eq") {
-          if (a.length < 2) this.fail(c.pos, at, `wrong number of args for eq: want at least 2 got ${a.length}`);
+          if (a.length < 2) {
+            this.fail(c.pos, at, `wrong number of args for eq: want at least 2 got ${a.length}`);
+          }
         } else want(a, 2);
         return wrap(() => compare(name, a));
       }
@@ -894,23 +930,31 @@ class Exec {
           const v = a[0];
           if (typeof v === "string") return new TextEncoder().encode(v).length;
           if (Array.isArray(v)) return v.length;
-          if (v && typeof v === "object" && !(v instanceof NumberPair)) return Object.keys(v).length;
+          if (v && typeof v === "object" && !(v instanceof NumberPair)) {
+            return Object.keys(v).length;
+          }
           throw new Error(`len of type ${typeName(v)}`);
         });
       }
       case "index": {
         const a = ev();
-        if (a.length < 1) this.fail(c.pos, at, "wrong number of args for index: want at least 1 got 0");
+        if (a.length < 1) {
+          this.fail(c.pos, at, "wrong number of args for index: want at least 1 got 0");
+        }
         return wrap(() => {
           let v = a[0];
           for (const k of a.slice(1)) {
             if (Array.isArray(v) || typeof v === "string") {
-              if (typeof k !== "number" || !Number.isInteger(k)) throw new Error("cannot index slice/array with type " + typeName(k));
+              if (typeof k !== "number" || !Number.isInteger(k)) {
+                throw new Error("cannot index slice/array with type " + typeName(k));
+              }
               const len = typeof v === "string" ? new TextEncoder().encode(v).length : v.length;
               if (k < 0 || k >= len) throw new Error(`index out of range: ${k}`);
               v = typeof v === "string" ? new TextEncoder().encode(v)[k] : v[k];
             } else if (v && typeof v === "object" && !(v instanceof NumberPair)) {
-              if (typeof k !== "string") throw new Error(`value has type ${typeName(k)}; should be string`);
+              if (typeof k !== "string") {
+                throw new Error(`value has type ${typeName(k)}; should be string`);
+              }
               const o = v as Record<string, unknown>;
               v = Object.hasOwn(o, k) ? o[k] : "";
             } else if (v === null || v === undefined || v === NO_VALUE) {
@@ -938,15 +982,27 @@ class Exec {
         return ev().map(fmtValue).join(" ") + "\n";
       case "printf": {
         const a = ev();
-        if (a.length < 1) this.fail(c.pos, at, "wrong number of args for printf: want at least 1 got 0");
+        if (a.length < 1) {
+          this.fail(c.pos, at, "wrong number of args for printf: want at least 1 got 0");
+        }
         if (typeof a[0] !== "string") {
           this.fail(c.pos, at, `wrong type for value; expected string; got ${typeName(a[0])}`);
         }
         return sprintf(a[0], a.slice(1));
       }
       case "html":
-        return sprint(ev()).replace(/[&'<>"\0]/g, (ch) =>
-          ({ "&": "&amp;", "'": "&#39;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "\0": "\uFFFD" })[ch]!);
+        return sprint(ev()).replace(
+          /[&'<>"\0]/g,
+          (ch) =>
+            ({
+              "&": "&amp;",
+              "'": "&#39;",
+              "<": "&lt;",
+              ">": "&gt;",
+              '"': "&#34;",
+              "\0": "\uFFFD",
+            })[ch]!,
+        );
       case "urlquery":
         return encodeURIComponent(sprint(ev())).replace(/%20/g, "+").replace(
           /[!'()*]/g,
@@ -999,7 +1055,9 @@ function compare(op: string, a: unknown[]): boolean {
       throw new Error(`incompatible types for comparison: ${typeName(x)} and ${typeName(y)}`);
     }
     if (kx === "other") {
-      if (op === "eq" || op === "ne") throw new Error(`non-comparable type ${fmtValue(x)}: ${typeName(x)}`);
+      if (op === "eq" || op === "ne") {
+        throw new Error(`non-comparable type ${fmtValue(x)}: ${typeName(x)}`);
+      }
       throw new Error("invalid type for comparison");
     }
     if (kx === "bool" && op !== "eq" && op !== "ne") throw new Error("invalid type for comparison");

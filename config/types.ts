@@ -451,7 +451,8 @@ export type DeepPartial<T> = T extends (infer U)[] ? DeepPartial<U>[]
   : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> }
   : T;
 
-type Inputify<T> = T extends unknown ? DeepPartial<Omit<T, "type">> & { type: T extends { type: infer Ty } ? Ty : never }
+type Inputify<T> = T extends unknown
+  ? DeepPartial<Omit<T, "type">> & { type: T extends { type: infer Ty } ? Ty : never }
   : never;
 
 export type ProxyConfigInput = Inputify<ProxyConfig> & { plugin?: ClientPluginInput };

@@ -94,8 +94,17 @@ export class NodeStreamConn implements Conn {
   #wake: (() => void) | null = null;
   #drainWake: (() => void) | null = null;
 
-  constructor(stream: NodeDuplex, localAddr: NetAddr, remoteAddr: NetAddr) {
+  /** For TLS: the transport stream below `stream`; it is ended after TLS close_notify. */
+  readonly #underlying: NodeDuplex | undefined;
+
+  constructor(
+    stream: NodeDuplex,
+    localAddr: NetAddr,
+    remoteAddr: NetAddr,
+    underlying?: NodeDuplex,
+  ) {
     this.stream = stream;
+    this.#underlying = underlying;
     this.localAddr = localAddr;
     this.remoteAddr = remoteAddr;
     stream.on("data", (chunk: Uint8Array) => {
@@ -186,29 +195,54 @@ export class NodeStreamConn implements Conn {
     return p.byteLength;
   }
 
+  /**
+   * Ends the write side: for TLS, sends close_notify and then half-closes the transport below
+   * (node:tls in Deno does not end the underlying stream by itself).
+   */
   async closeWrite(): Promise<void> {
     const s = this.stream;
     if (s.destroyed || s.writableEnded) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        s.off("finish", done);
-        s.off("close", done);
-        s.off("error", done);
-        resolve();
+    const finished = await new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => () => {
+        s.off("finish", onFinish);
+        s.off("close", onFail);
+        s.off("error", onFail);
+        resolve(ok);
       };
-      s.on("finish", done);
-      s.on("close", done);
-      s.on("error", done);
+      const onFinish = done(true);
+      const onFail = done(false);
+      s.on("finish", onFinish);
+      s.on("close", onFail);
+      s.on("error", onFail);
       s.end();
     });
+    const u = this.#underlying;
+    if (finished && u && !u.destroyed && !u.writableEnded) u.end();
   }
 
+  /**
+   * Closes both directions. For TLS the close_notify alert is sent first (like Go's
+   * tls.Conn.Close) when the write side is still open; the socket is destroyed once it is
+   * flushed, after at most 1 s.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
     this.#queued = 0;
-    this.stream.destroy();
+    const s = this.stream;
+    if (this.#underlying && !s.destroyed && !s.writableEnded && !this.#error) {
+      const timer = setTimeout(() => s.destroy(), 1000);
+      const fin = () => {
+        clearTimeout(timer);
+        s.destroy();
+      };
+      s.once("finish", fin);
+      s.once("close", fin);
+      s.end();
+    } else {
+      s.destroy();
+    }
     this.#notify();
     this.#notifyDrain();
   }

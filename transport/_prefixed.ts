@@ -1,60 +1,32 @@
 /**
- * A Conn that first replays some already-read bytes, then reads from the inner Conn.
- * Used after sniffing (bindPort mux, TLS first byte).
+ * A Conn that first replays some already-read bytes (sniffing), then reads from the inner
+ * Conn: protocol/io.ts `PrefixedDuplex` plus the endpoint addresses.
  *
  * @module
  */
 
 import type { Conn, NetAddr } from "../protocol/duplex.ts";
+import { PrefixedDuplex } from "../protocol/io.ts";
 
 /** Replays `prefix` before delegating reads to `inner`. Writes go straight to `inner`. */
-export class PrefixedConn implements Conn {
-  #prefix: Uint8Array | null;
-  readonly inner: Conn;
+export class PrefixedConn extends PrefixedDuplex implements Conn {
+  readonly #conn: Conn;
 
-  constructor(prefix: Uint8Array, inner: Conn) {
-    this.#prefix = prefix.byteLength > 0 ? prefix : null;
-    this.inner = inner;
+  constructor(inner: Conn, prefix: Uint8Array) {
+    super(inner, prefix);
+    this.#conn = inner;
   }
 
   get localAddr(): NetAddr {
-    return this.inner.localAddr;
+    return this.#conn.localAddr;
   }
 
   get remoteAddr(): NetAddr {
-    return this.inner.remoteAddr;
-  }
-
-  /** Bytes not yet replayed (empty once drained). */
-  get pending(): Uint8Array {
-    return this.#prefix ?? new Uint8Array(0);
-  }
-
-  read(p: Uint8Array): Promise<number | null> {
-    const pre = this.#prefix;
-    if (pre === null) return this.inner.read(p);
-    if (p.byteLength === 0) return Promise.resolve(0);
-    const n = Math.min(pre.byteLength, p.byteLength);
-    p.set(pre.subarray(0, n));
-    this.#prefix = n === pre.byteLength ? null : pre.subarray(n);
-    return Promise.resolve(n);
-  }
-
-  write(p: Uint8Array): Promise<number> {
-    return this.inner.write(p);
-  }
-
-  closeWrite(): Promise<void> {
-    return this.inner.closeWrite();
-  }
-
-  close(): void {
-    this.#prefix = null;
-    this.inner.close();
+    return this.#conn.remoteAddr;
   }
 }
 
 /** Wraps `conn` so that `prefix` is read first; returns `conn` itself for an empty prefix. */
-export function withPrefix(prefix: Uint8Array, conn: Conn): Conn {
-  return prefix.byteLength === 0 ? conn : new PrefixedConn(prefix, conn);
+export function withPrefix(conn: Conn, prefix: Uint8Array): Conn {
+  return prefix.byteLength === 0 ? conn : new PrefixedConn(conn, prefix);
 }

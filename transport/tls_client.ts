@@ -178,8 +178,9 @@ function nodeHandshake(
   key: string | undefined,
   timeoutMs: number,
 ): Promise<Conn> {
+  const under = connToNodeDuplex(conn);
   const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = {
-    socket: connToNodeDuplex(conn),
+    socket: under,
     host: name,
     servername: isIpLiteral(name) ? "" : name,
     rejectUnauthorized: ca !== undefined,
@@ -211,7 +212,7 @@ function nodeHandshake(
       clearTimeout(timer);
       sock.off("error", onError);
       sock.off("close", onClose);
-      resolve(new NodeStreamConn(sock, conn.localAddr, conn.remoteAddr));
+      resolve(new NodeStreamConn(sock, conn.localAddr, conn.remoteAddr, under));
     });
     sock.on("error", onError);
     sock.once("close", onClose);

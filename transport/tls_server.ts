@@ -179,13 +179,13 @@ export async function acceptServerTls(
   const b = first[0];
   if (b === FRP_TLS_HEAD_BYTE) return await serverHandshake(conn, ctx, timeoutMs);
   if (b === TLS_HANDSHAKE_BYTE) {
-    return await serverHandshake(new PrefixedConn(first, conn), ctx, timeoutMs);
+    return await serverHandshake(new PrefixedConn(conn, first), ctx, timeoutMs);
   }
   if (opts.force || ctx.requireClientCert) {
     conn.close();
     throw new TlsRequiredError(b);
   }
-  return new PrefixedConn(first, conn);
+  return new PrefixedConn(conn, first);
 }
 
 /**
@@ -197,7 +197,8 @@ export function serverHandshake(
   ctx: TlsServerContext,
   timeoutMs = 10_000,
 ): Promise<Conn> {
-  const sock = new tls.TLSSocket(connToNodeDuplex(conn), ctx.socketOptions());
+  const under = connToNodeDuplex(conn);
+  const sock = new tls.TLSSocket(under, ctx.socketOptions());
   return new Promise<Conn>((resolve, reject) => {
     let done = false;
     const fail = (e: Error) => {
@@ -220,7 +221,7 @@ export function serverHandshake(
       clearTimeout(timer);
       sock.off("error", onError);
       sock.off("close", onClose);
-      resolve(new NodeStreamConn(sock, conn.localAddr, conn.remoteAddr));
+      resolve(new NodeStreamConn(sock, conn.localAddr, conn.remoteAddr, under));
     };
     const timer = setTimeout(
       () => fail(new TimeoutError(`TLS handshake timeout after ${timeoutMs} ms`)),

@@ -1,0 +1,57 @@
+// CLI-level checks: verify output lines and exit codes as a subprocess, never a stack trace.
+const ROOT = new URL("../../", import.meta.url).pathname;
+const FIX = `${ROOT}tests/fixtures/config/`;
+const CLI = `${ROOT}tests/config/verify_cli.ts`;
+const FLAGS = ["run", "--allow-read", "--allow-env", "--allow-run"];
+
+async function run(args: string[], cwd = ROOT) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [...FLAGS, CLI, ...args],
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+function assert(cond: unknown, msg: string): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+
+Deno.test("cli verify: success line and exit 0", async () => {
+  const r = await run(["frpc", "./frpc_L91.toml"], `${FIX}seed`);
+  assert(r.code === 0, r.stdout + r.stderr);
+  assert(r.stdout === "frpc: the configuration file ./frpc_L91.toml syntax is ok\n", r.stdout);
+  const s = await run(["frps", "./frps_L126.toml"], `${FIX}seed`);
+  assert(s.stdout === "frps: the configuration file ./frps_L126.toml syntax is ok\n", s.stdout);
+});
+
+Deno.test("cli verify: not specified ⇒ exit 0", async () => {
+  const r = await run(["frps"]);
+  assert(r.code === 0 && r.stdout === "frps: the configuration file is not specified\n", r.stdout);
+});
+
+Deno.test("cli verify: every bad fixture ⇒ exit 1, clear message, no stack trace", async () => {
+  for (const e of Deno.readDirSync(`${FIX}bad`)) {
+    const bin = /^(unknown\.|wrongtype|port|syntax)/.test(e.name) ? "frps" : "frpc";
+    const r = await run([bin, `${FIX}bad/${e.name}`]);
+    assert(r.code === 1, `${e.name}: exit ${r.code}`);
+    assert(r.stdout.trim().length > 0, `${e.name}: no message`);
+    assert(
+      !/\n\s+at /.test(r.stdout + r.stderr),
+      `${e.name}: stack trace:\n${r.stdout}${r.stderr}`,
+    );
+  }
+});
+
+Deno.test("cli verify: --strict_config=false relaxes unknown fields", async () => {
+  const r = await run(["frps", `${FIX}bad/unknown.toml`, "--strict_config=false"]);
+  assert(r.code === 0, r.stdout);
+});
+
+Deno.test("cli verify: legacy INI accepted", async () => {
+  const r = await run(["frpc", `${FIX}legacy/frpc.ini`]);
+  assert(r.code === 0, r.stdout);
+});
