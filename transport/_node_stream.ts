@@ -47,7 +47,16 @@ export function connToNodeDuplex(conn: Conn): NodeDuplex {
             d.push(null);
             return;
           }
-          if (!d.push(buf.slice(0, n))) break;
+          let more: boolean;
+          try {
+            // node:tls in Deno processes pushed data synchronously and may throw from here
+            more = d.push(buf.slice(0, n));
+          } catch (e) {
+            pumping = false;
+            if (!d.destroyed) d.destroy(e as Error);
+            return;
+          }
+          if (!more) break;
         }
         pumping = false;
       })();
@@ -231,17 +240,23 @@ export class NodeStreamConn implements Conn {
     this.#queue = [];
     this.#queued = 0;
     const s = this.stream;
-    if (this.#underlying && !s.destroyed && !s.writableEnded && !this.#error) {
-      const timer = setTimeout(() => s.destroy(), 1000);
+    const u = this.#underlying;
+    // node:tls in Deno does not destroy the transport below a destroyed TLSSocket
+    const destroy = () => {
+      s.destroy();
+      u?.destroy();
+    };
+    if (u && !s.destroyed && !s.writableEnded && !this.#error) {
+      const timer = setTimeout(destroy, 1000);
       const fin = () => {
         clearTimeout(timer);
-        s.destroy();
+        destroy();
       };
       s.once("finish", fin);
       s.once("close", fin);
       s.end();
     } else {
-      s.destroy();
+      destroy();
     }
     this.#notify();
     this.#notifyDrain();

@@ -168,7 +168,9 @@ export class TcpListener implements AsyncIterable<Conn> {
     try {
       raw = await this.#l.accept();
     } catch (e) {
-      if (this.#closed || e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) {
+      if (
+        this.#closed || e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted
+      ) {
         return null;
       }
       throw e;

@@ -1,4 +1,8 @@
-import { deepStrictEqual as assertEquals, ok as assert, rejects as assertRejects } from "node:assert/strict";
+import {
+  deepStrictEqual as assertEquals,
+  ok as assert,
+  rejects as assertRejects,
+} from "node:assert/strict";
 import { dialTcp, listenTcp, tryBindTcp } from "./tcp.ts";
 import { writeAll } from "./_util.ts";
 import { readAll } from "./_test_util.ts";
@@ -13,7 +17,12 @@ Deno.test("tcp echo with half-close", async () => {
     await c.closeWrite();
     c.close();
   })();
-  const c = await dialTcp({ hostname: "127.0.0.1", port: l.addr.port, timeoutMs: 2000, keepAliveSec: 7200 });
+  const c = await dialTcp({
+    hostname: "127.0.0.1",
+    port: l.addr.port,
+    timeoutMs: 2000,
+    keepAliveSec: 7200,
+  });
   assertEquals(c.remoteAddr, { hostname: "127.0.0.1", port: l.addr.port });
   assertEquals(c.localAddr.hostname, "127.0.0.1");
   const msg = new TextEncoder().encode("hello frp");

@@ -197,6 +197,7 @@ function nodeHandshake(
       done = true;
       clearTimeout(timer);
       sock.destroy();
+      under.destroy(); // not done by node:tls in Deno
       reject(e);
     };
     const onError = (e: Error) => fail(e);
@@ -212,9 +213,14 @@ function nodeHandshake(
       clearTimeout(timer);
       sock.off("error", onError);
       sock.off("close", onClose);
+      under.off("end", onClose);
+      under.off("close", onClose);
       resolve(new NodeStreamConn(sock, conn.localAddr, conn.remoteAddr, under));
     });
     sock.on("error", onError);
     sock.once("close", onClose);
+    // node:tls in Deno does not fail the handshake when the transport ends: watch it directly
+    under.once("end", onClose);
+    under.once("close", onClose);
   });
 }

@@ -207,10 +207,12 @@ export function serverHandshake(
       clearTimeout(timer);
       sock.off("secure", onSecure);
       sock.destroy();
+      under.destroy(); // not done by node:tls in Deno
       reject(e);
     };
     const onError = (e: Error) => fail(e);
-    const onClose = () => fail(new Deno.errors.UnexpectedEof("connection closed during TLS handshake"));
+    const onClose = () =>
+      fail(new Deno.errors.UnexpectedEof("connection closed during TLS handshake"));
     const onSecure = () => {
       if (done) return;
       if (ctx.requireClientCert) {
@@ -221,6 +223,8 @@ export function serverHandshake(
       clearTimeout(timer);
       sock.off("error", onError);
       sock.off("close", onClose);
+      under.off("end", onClose);
+      under.off("close", onClose);
       resolve(new NodeStreamConn(sock, conn.localAddr, conn.remoteAddr, under));
     };
     const timer = setTimeout(
@@ -230,6 +234,9 @@ export function serverHandshake(
     sock.once("secure", onSecure);
     sock.on("error", onError);
     sock.once("close", onClose);
+    // node:tls in Deno does not fail the handshake when the transport ends: watch it directly
+    under.once("end", onClose);
+    under.once("close", onClose);
   });
 }
 

@@ -70,6 +70,11 @@ export class UdpSocket {
     this.#connected = true;
   }
 
+  /** Datagrams received and not yet taken by recv(). */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
   /** Local address. */
   get addr(): NetAddr {
     return this.#addr;

@@ -53,7 +53,7 @@ export interface YamuxOptions {
   streamOpenTimeoutMs?: number;
   /** @default 300000 */
   streamCloseTimeoutMs?: number;
-  /** Largest Data frame payload this side sends. @default 65536 */
+  /** Largest Data frame payload this side sends (Go accepts any size within the window). @default 262144 */
   maxFrameSize?: number;
   /** Session-level errors (protocol errors, keepalive timeout, transport failures), for logging. */
   onError?: (err: Error) => void;
@@ -67,6 +67,8 @@ const BIG_READ = 256 * 1024;
 const COALESCE_LIMIT = 16 * 1024;
 /** Payloads up to this size get an exact-size frame buffer instead of a pooled one. */
 const SMALL_FRAME = 4096;
+/** Payloads up to this size use the medium frame pool; larger ones the maxFrameSize pool. */
+const MEDIUM_FRAME = 64 * 1024;
 /** Control frames per batch buffer. */
 const CTL_BATCH = 32 * HEADER_SIZE;
 /** Go: ids must stay below math.MaxUint32 - 1. */
@@ -77,7 +79,7 @@ const framePools = new Map<number, BufferPool>();
 
 function framePool(size: number): BufferPool {
   let p = framePools.get(size);
-  if (p === undefined) framePools.set(size, p = new BufferPool(size, 32));
+  if (p === undefined) framePools.set(size, p = new BufferPool(size, 16));
   return p;
 }
 
@@ -112,6 +114,7 @@ export class YamuxSession implements StreamHost, FrameHandler {
   readonly #backlog: number;
   readonly #openTimeoutMs: number;
   readonly #onError: ((err: Error) => void) | undefined;
+  readonly #mediumPool: BufferPool;
   readonly #framePool: BufferPool;
   readonly #decoder: FrameDecoder;
 
@@ -146,7 +149,7 @@ export class YamuxSession implements StreamHost, FrameHandler {
     this.#backlog = options.acceptBacklog ?? 256;
     this.#openTimeoutMs = options.streamOpenTimeoutMs ?? 75_000;
     this.streamCloseTimeoutMs = options.streamCloseTimeoutMs ?? 300_000;
-    this.maxFrameSize = options.maxFrameSize ?? 64 * 1024;
+    this.maxFrameSize = options.maxFrameSize ?? 256 * 1024;
     this.#onError = options.onError;
     if (options.role !== "client" && options.role !== "server") {
       throw new TypeError(`Invalid yamux role: ${options.role}`);
@@ -165,7 +168,10 @@ export class YamuxSession implements StreamHost, FrameHandler {
     if (!(this.#backlog >= 1)) {
       throw new RangeError(`Invalid yamux acceptBacklog: ${this.#backlog}`);
     }
-    this.#framePool = framePool(HEADER_SIZE + this.maxFrameSize);
+    this.#mediumPool = framePool(HEADER_SIZE + MEDIUM_FRAME);
+    this.#framePool = this.maxFrameSize > MEDIUM_FRAME
+      ? framePool(HEADER_SIZE + this.maxFrameSize)
+      : this.#mediumPool;
     this.#decoder = new FrameDecoder(this);
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.#readLoop();
@@ -209,8 +215,8 @@ export class YamuxSession implements StreamHost, FrameHandler {
     this.#synPending++;
     s._sendWindowUpdate(); // SYN + delta
     if (this.#openTimeoutMs > 0) {
-      s._timer = setTimeout(() => {
-        s._timer = undefined;
+      s._openTimer = setTimeout(() => {
+        s._openTimer = undefined;
         if (!s._synPending || this.#closeError !== null) return;
         this.#fail(new StreamOpenTimeoutError(`yamux: stream ${id} open timed out`));
       }, this.#openTimeoutMs);
@@ -377,7 +383,7 @@ export class YamuxSession implements StreamHost, FrameHandler {
       return;
     }
     if (this.#acceptQueue.length >= this.#backlog) {
-      this.#onError?.(new Error(`yamux: accept backlog exceeded, resetting stream ${id}`));
+      this.#report(new Error(`yamux: accept backlog exceeded, resetting stream ${id}`));
       this.#sendControl(TYPE_WINDOW_UPDATE, FLAG_RST, id, 0);
       return;
     }
@@ -401,7 +407,7 @@ export class YamuxSession implements StreamHost, FrameHandler {
     if (n <= SMALL_FRAME) {
       buf = new Uint8Array(HEADER_SIZE + n);
     } else {
-      pool = this.#framePool;
+      pool = n <= MEDIUM_FRAME ? this.#mediumPool : this.#framePool;
       buf = pool.get();
     }
     encodeHeader(buf, 0, TYPE_DATA, flags, id, n);
@@ -416,8 +422,8 @@ export class YamuxSession implements StreamHost, FrameHandler {
   streamEstablished(s: YamuxStream): void {
     if (!s._synPending) return;
     s._synPending = false;
-    clearTimeout(s._timer);
-    s._timer = undefined;
+    clearTimeout(s._openTimer);
+    s._openTimer = undefined;
     this.#releaseSyn();
   }
 
@@ -518,7 +524,7 @@ export class YamuxSession implements StreamHost, FrameHandler {
   /** Session error: report it, send GoAway if the error calls for one, tear down. */
   #fail(err: Error): void {
     if (this.#closeError !== null) return;
-    this.#onError?.(err);
+    this.#report(err);
     const code = err instanceof YamuxProtocolError ? err.goAwayCode : undefined;
     this.#shutdown(
       new SessionClosedError(`yamux: session closed: ${err.message}`, { cause: err }),
@@ -562,6 +568,22 @@ export class YamuxSession implements StreamHost, FrameHandler {
     for (const w of aw) w(null);
     this.#wakeSynWaiters();
     this.#resolveClosed();
+  }
+
+  #report(err: Error): void {
+    try {
+      this.#onError?.(err);
+    } catch {
+      // a throwing logger must not break the session machinery
+    }
+  }
+
+  /** @internal A FIN crossed before the ACK: like Go, stop the open timer (backlog slot stays). */
+  streamOpenSettled(s: YamuxStream): void {
+    if (s._synPending) {
+      clearTimeout(s._openTimer);
+      s._openTimer = undefined;
+    }
   }
 
   #closeConn(): void {

@@ -7,7 +7,6 @@ import { type PipeEnd, pipePair, readAll } from "../_test_pipe.ts";
 import { readFull, writeAll } from "../io.ts";
 import type { Duplex } from "../duplex.ts";
 import { type YamuxOptions, YamuxSession } from "./session.ts";
-import type { YamuxStream } from "./stream.ts";
 import {
   decodeHeader,
   encodeFrameHeader,
@@ -262,7 +261,7 @@ Deno.test("session: 20 MiB transfer exercises window updates and never overruns"
   const s = await client.openStream();
   const recv = (async () => {
     const r = (await server.accept())!;
-    const out = new Uint8Array(payload.byteLength);
+    const out = new Uint8Array(payload.byteLength + 1); // +1: read() needs room to see EOF
     let off = 0;
     let reads = 0;
     while (true) {
@@ -273,7 +272,7 @@ Deno.test("session: 20 MiB transfer exercises window updates and never overruns"
       off += n;
     }
     assertEquals(off, payload.byteLength);
-    return out;
+    return out.subarray(0, off);
   })();
   await writeAll(s, payload);
   await s.closeWrite();
@@ -288,7 +287,7 @@ Deno.test("session: 20 MiB transfer exercises window updates and never overruns"
 });
 
 Deno.test("session: sender blocks at the initial window until the ACK/updates arrive", async () => {
-  const { session, raw } = rawPeer({ role: "client" });
+  const { session, raw } = rawPeer({ role: "client", maxFrameSize: 65536 });
   const s = await session.openStream();
   await readFrame(raw); // SYN
   let written = 0;
@@ -482,19 +481,27 @@ Deno.test("session: stream open timeout closes the session", async () => {
 });
 
 Deno.test("session: close() sends FIN, RST after the close timeout", async () => {
-  const { session, raw } = rawPeer({ role: "client", streamCloseTimeoutMs: 30 });
+  const { session, raw, errors } = rawPeer({
+    role: "client",
+    streamCloseTimeoutMs: 60,
+    streamOpenTimeoutMs: 15,
+  });
   const s = await session.openStream();
   await readFrame(raw);
-  await writeAll(raw, frame(TYPE_WINDOW_UPDATE, FLAG_ACK, 1, FRP_DELTA));
+  // Closed before the ACK: like Go, the FIN settles the open timeout (session survives).
   s.close();
   assertEquals(await s.read(new Uint8Array(1)), null);
   await assertRejects(s.write(new Uint8Array(1)), StreamClosedError);
   const fin = await readFrame(raw);
   assertEquals([fin.flags, fin.streamId], [FLAG_FIN, 1]);
+  await new Promise((r) => setTimeout(r, 30));
+  await writeAll(raw, frame(TYPE_WINDOW_UPDATE, FLAG_ACK, 1, FRP_DELTA));
   assertEquals(session.numStreams, 1);
   const rst = await readFrame(raw);
   assertEquals([rst.flags, rst.streamId], [FLAG_RST, 1]);
   assertEquals(session.numStreams, 0);
+  assert(!session.isClosed);
+  assertEquals(errors, []);
   session.close();
 });
 

@@ -35,6 +35,8 @@ export interface StreamHost {
   sendData(flags: number, id: number, payload: Uint8Array): Promise<void>;
   /** The peer acknowledged the stream. */
   streamEstablished(s: YamuxStream): void;
+  /** A FIN was sent or received: the open timeout no longer applies. */
+  streamOpenSettled(s: YamuxStream): void;
   /** The stream is finished: drop it from the session. */
   streamRemoved(s: YamuxStream): void;
 }
@@ -72,8 +74,10 @@ export class YamuxStream implements Duplex {
   #sessionError: Error | null = null;
   /** @internal SYN sent and not yet acknowledged (counts against the accept backlog). */
   _synPending = false;
-  /** @internal Stream-open (75 s) or stream-close (5 min) timer. */
-  _timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** @internal Stream-open timer (75 s), owned by the session. */
+  _openTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Stream-close timer (5 min) after close(). */
+  #closeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   /** @internal Created by the session only. */
   constructor(host: StreamHost, id: number, state: number) {
@@ -167,6 +171,7 @@ export class YamuxStream implements Duplex {
       case S_ESTABLISHED:
         this.#state = S_LOCAL_CLOSE;
         this.#host.sendWindowUpdate(this.#sendFlags() | FLAG_FIN, this.id, 0);
+        this.#host.streamOpenSettled(this);
         this.#wakeWriters();
         return;
       case S_REMOTE_CLOSE:
@@ -192,14 +197,14 @@ export class YamuxStream implements Duplex {
     this.#settleReaders();
     this.#wakeWriters();
     if (this.#state === S_LOCAL_CLOSE && this.#sessionError === null) {
-      clearTimeout(this._timer);
+      clearTimeout(this.#closeTimer);
       const ms = this.#host.streamCloseTimeoutMs;
-      if (ms > 0) this._timer = setTimeout(() => this.#closeTimeout(), ms);
+      if (ms > 0) this.#closeTimer = setTimeout(() => this.#closeTimeout(), ms);
     }
   }
 
   #closeTimeout(): void {
-    this._timer = undefined;
+    this.#closeTimer = undefined;
     if (this.#state !== S_LOCAL_CLOSE || this.#sessionError !== null) return;
     this.#state = S_CLOSED;
     this.#remove();
@@ -263,6 +268,7 @@ export class YamuxStream implements Duplex {
         case S_SYN_RECEIVED:
         case S_ESTABLISHED:
           this.#state = S_REMOTE_CLOSE;
+          this.#host.streamOpenSettled(this);
           this.#settleReaders();
           break;
         case S_LOCAL_CLOSE:
@@ -330,15 +336,20 @@ export class YamuxStream implements Duplex {
     this.#sessionError = err instanceof SessionClosedError
       ? err
       : new SessionClosedError(`yamux: session closed: ${err.message}`, { cause: err });
-    clearTimeout(this._timer);
-    this._timer = undefined;
+    this.#clearTimers();
     this.#settleReaders();
     this.#wakeWriters();
   }
 
+  #clearTimers(): void {
+    clearTimeout(this.#closeTimer);
+    this.#closeTimer = undefined;
+    clearTimeout(this._openTimer);
+    this._openTimer = undefined;
+  }
+
   #remove(): void {
-    clearTimeout(this._timer);
-    this._timer = undefined;
+    this.#clearTimers();
     this.#host.streamRemoved(this);
   }
 

@@ -254,9 +254,22 @@ export async function wrkRps(
   return Number(rps[1]);
 }
 
+/**
+ * Reads a /proc file. Deno needs --allow-all for /proc, so without it this falls back to `cat`
+ * (the bench runs with --allow-run anyway).
+ */
+export async function readProc(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotCapable)) throw e;
+  }
+  return (await run("cat", [path], 10_000)).stdout;
+}
+
 /** VmRSS of a process in MiB. */
-export function rssMiB(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+export async function rssMiB(pid: number): Promise<number> {
+  const status = await readProc(`/proc/${pid}/status`);
   const m = status.match(/VmRSS:\s+(\d+)\s+kB/);
   if (!m) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(m[1]) / 1024;
@@ -265,20 +278,20 @@ export function rssMiB(pid: number): number {
 const CLK_TCK = 100;
 
 /** utime+stime of a process in seconds (from /proc/PID/stat; assumes USER_HZ = 100). */
-export function cpuSeconds(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readProc(`/proc/${pid}/stat`);
   // Fields after the ")" that closes the command name: state is field 3, utime 14, stime 15.
   const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
 }
 
 /** Ports in LISTEN state on this host (IPv4 and IPv6), from /proc/net/tcp{,6}. */
-export function listeningPorts(): Set<number> {
+export async function listeningPorts(): Promise<Set<number>> {
   const ports = new Set<number>();
   for (const f of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text = "";
     try {
-      text = Deno.readTextFileSync(f);
+      text = await readProc(f);
     } catch {
       continue;
     }

@@ -2,4 +2,4 @@ module frpts/tests/yamux_peer
 
 go 1.22
 
-require github.com/hashicorp/yamux v0.1.2 // indirect
+require github.com/hashicorp/yamux v0.1.2

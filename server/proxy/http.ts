@@ -1,0 +1,66 @@
+/**
+ * http proxies (frp server/proxy/http.go, behaviour.md §1.2): one vhost route per
+ * (domain × location), or membership of an http load-balancing group.
+ *
+ * @module
+ */
+import { canonicalAddr, type HttpRoute } from "../vhost/mod.ts";
+import { proxyDomains, validateDomains } from "../vhost/domains.ts";
+import { openWorkConn, type ProxyContext, type ServerProxy } from "./base.ts";
+
+/** Starts an http proxy. */
+export function createHttpProxy(ctx: ProxyContext): Promise<ServerProxy> {
+  const { server, msg, log } = ctx;
+  const vhost = server.vhost.http;
+  if (!vhost) {
+    return Promise.reject(new Error("type [http] not supported when vhost http port is not set"));
+  }
+  const subDomainHost = server.config.subDomainHost ?? "";
+  validateDomains(msg, subDomainHost);
+  const locations = msg.locations && msg.locations.length > 0 ? msg.locations : [""];
+  const group = msg.group ?? "";
+  const closers: Array<() => void> = [];
+  const addrs: string[] = [];
+  const close = () => {
+    for (const f of closers.splice(0).reverse()) f();
+  };
+  try {
+    for (const domain of proxyDomains(msg, subDomainHost)) {
+      for (const location of locations) {
+        const route: HttpRoute = {
+          domain,
+          location,
+          routeByHTTPUser: msg.route_by_http_user ?? "",
+          username: msg.http_user ?? "",
+          password: msg.http_pwd ?? "",
+          rewriteHost: msg.host_header_rewrite ?? "",
+          headers: msg.headers ?? {},
+          responseHeaders: msg.response_headers ?? {},
+          createConn: (_ep, remote) =>
+            openWorkConn(ctx, { src_addr: remote.hostname, src_port: remote.port }),
+        };
+        if (group) {
+          server.groups.http.register(ctx.name, group, msg.group_key ?? "", route);
+          closers.push(() => server.groups.http.unregister(ctx.name, group));
+        } else {
+          vhost.router.add(domain, location, route.routeByHTTPUser, route);
+          closers.push(() => {
+            vhost.router.del(domain, location, route.routeByHTTPUser);
+            vhost.dropRoute(route);
+          });
+        }
+        addrs.push(canonicalAddr(domain, server.config.vhostHTTPPort));
+        log.info(`http proxy listen for host [${domain}] location [${location}] group [${group}], routeByHTTPUser [${route.routeByHTTPUser}]`);
+      }
+    }
+  } catch (err) {
+    close();
+    return Promise.reject(err);
+  }
+  return Promise.resolve({
+    name: ctx.name,
+    type: "http",
+    remoteAddr: addrs.join(","),
+    close,
+  });
+}
