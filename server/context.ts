@@ -8,6 +8,7 @@ import type { ServerConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { PortManager } from "./ports.ts";
 import type { Control } from "./control.ts";
+import { GroupRegistry, VhostRuntime } from "./vhost/mod.ts";
 
 /** The version we report to clients (LoginResp.version) and in `-v`. */
 export const FRP_VERSION = "0.70.1";
@@ -20,12 +21,18 @@ export class ServerContext {
   readonly udpPorts: PortManager;
   /** Live client sessions by run id. */
   readonly controls: Map<string, Control> = new Map();
+  /** vhost HTTP/HTTPS/tcpmux routers and listeners (server/vhost/mod.ts). */
+  readonly vhost: VhostRuntime;
+  /** Load-balancing groups (server/group/mod.ts). */
+  readonly groups: GroupRegistry;
 
   constructor(config: ServerConfig, log: Logger) {
     this.config = config;
     this.log = log;
     this.tcpPorts = new PortManager(config.allowPorts);
     this.udpPorts = new PortManager(config.allowPorts);
+    this.vhost = new VhostRuntime(config, log);
+    this.groups = new GroupRegistry(this.vhost);
   }
 
   /** The token that keys control and work-conn encryption (wire-v1.md §6.5). */

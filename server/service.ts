@@ -70,6 +70,7 @@ export class Service {
     this.#listener = listenTcp({ hostname: cfg.bindAddr, port: cfg.bindPort });
     const log = this.#log.child("server/service.ts");
     log.info(`frps tcp listen on ${cfg.bindAddr}:${this.#listener.addr.port}`);
+    Object.assign(this.handlers, this.ctx.vhost.start(cfg.bindPort));
     this.#acceptLoop(this.#listener);
   }
 
@@ -245,6 +246,7 @@ export class Service {
     if (this.#closed) return;
     this.#closed = true;
     this.#listener?.close();
+    this.ctx.vhost.close();
     for (const ctl of [...this.ctx.controls.values()]) ctl.close();
     for (const s of this.#sessions) s.close();
   }

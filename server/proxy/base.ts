@@ -10,6 +10,7 @@ import type { NewProxy, StartWorkConn } from "../../protocol/msg/messages.ts";
 import { writeMessage } from "../../protocol/msg/frame_v1.ts";
 import { wrapProxyConn } from "../../protocol/wrap.ts";
 import { relay } from "../../protocol/io.ts";
+import { LimitedDuplex, parseBandwidth, RateLimiter } from "../../protocol/bandwidth.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { ServerContext } from "../context.ts";
 import type { Control } from "../control.ts";
@@ -60,13 +61,38 @@ export async function openWorkConn(ctx: ProxyContext, addrs: WorkConnAddrs): Pro
       ctx.log.warn(`failed to send message to work connection from pool: ${err}, times: ${i}`);
       continue;
     }
-    return wrapProxyConn(conn, {
+    const wrapped = wrapProxyConn(conn, {
       key: server.token,
       useEncryption: !!msg.use_encryption,
       useCompression: !!msg.use_compression,
     });
+    const limiter = serverLimiter(ctx);
+    return limiter ? new LimitedDuplex(wrapped, limiter) : wrapped;
   }
   throw lastErr instanceof Error ? lastErr : new Error("failed to get work connection");
+}
+
+const limiters = new WeakMap<ProxyContext, RateLimiter | null>();
+
+/**
+ * The proxy's limiter when `bandwidth_limit_mode` is `server` (one per proxy, shared by all its
+ * connections and both directions; behaviour.md §8), else null.
+ */
+function serverLimiter(ctx: ProxyContext): RateLimiter | null {
+  let l = limiters.get(ctx);
+  if (l === undefined) {
+    let rate = 0;
+    if (ctx.msg.bandwidth_limit_mode === "server") {
+      try {
+        rate = parseBandwidth(ctx.msg.bandwidth_limit);
+      } catch {
+        rate = 0;
+      }
+    }
+    l = rate > 0 ? new RateLimiter(rate) : null;
+    limiters.set(ctx, l);
+  }
+  return l;
 }
 
 /** Serves one user connection of a tcp-like proxy: work conn, then a byte relay. */

@@ -7,9 +7,15 @@
 import type { ProxyFactory } from "./base.ts";
 import { createTcpProxy } from "./tcp.ts";
 import { createUdpProxy } from "./udp.ts";
+import { createHttpProxy } from "./http.ts";
+import { createHttpsProxy } from "./https.ts";
+import { createTcpMuxProxy } from "./tcpmux.ts";
 
 /** Proxy factories by NewProxy.proxy_type. */
 export const PROXY_FACTORIES: Partial<Record<string, ProxyFactory>> = {
   tcp: createTcpProxy,
   udp: createUdpProxy,
+  http: createHttpProxy,
+  https: createHttpsProxy,
+  tcpmux: createTcpMuxProxy,
 };

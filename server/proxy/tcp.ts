@@ -6,10 +6,12 @@
  */
 import { listenTcp, type TcpListener } from "../../transport/mod.ts";
 import { errorText, type ProxyContext, type ServerProxy, serveUserConn } from "./base.ts";
+import { createTcpGroupProxy } from "./tcp_group.ts";
 
 /** Starts a tcp proxy; errors carry frp's texts (`port already used`, …). */
 export async function createTcpProxy(ctx: ProxyContext): Promise<ServerProxy> {
   const { server, msg, log } = ctx;
+  if (msg.group) return await createTcpGroupProxy(ctx);
   const bindAddr = server.config.proxyBindAddr;
   const { port, value: listener } = await server.tcpPorts.acquire(
     ctx.name,
