@@ -14,15 +14,15 @@
  *
  * @module
  */
-export { type StartServerOptions, startServer } from "./server/mod.ts";
+export { startServer, type StartServerOptions } from "./server/mod.ts";
 export { Service as ServerService } from "./server/service.ts";
 export {
   CLIENT_VERSION,
   ClientService,
   type HostInfo,
   LoginError,
-  type StartClientOptions,
   startClient,
+  type StartClientOptions,
 } from "./client/mod.ts";
 export {
   completeClientConfig,
@@ -39,4 +39,4 @@ export type {
   ServerConfigInput,
   VisitorConfig,
 } from "./config/types.ts";
-export { type LogLevel, Logger, type LogSink, MemorySink } from "./log/logger.ts";
+export { Logger, type LogLevel, type LogSink, MemorySink } from "./log/logger.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type LogLevel, Logger } from "../log/logger.ts";
+import { Logger, type LogLevel } from "../log/logger.ts";
 import { CONSOLE_SINK, FileSink } from "../log/sinks.ts";
 import type { LogConfig } from "../config/types.ts";
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { errorText } from "../protocol/errors.ts";
 import type { Duplex } from "../protocol/duplex.ts";
 import type { Message } from "../protocol/msg/messages.ts";
 import { readMessage, writeMessage } from "../protocol/msg/frame_v1.ts";
@@ -12,7 +13,6 @@ import type { ClientConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Connector } from "./connector.ts";
 import { ProxyManager } from "./proxy_manager.ts";
-import { errorText } from "./proxy/base.ts";
 
 /** An established client session. */
 export class ClientControl {
@@ -39,6 +39,7 @@ export class ClientControl {
       cfg.proxies,
       log.child("proxy/proxy_manager.ts"),
       (m) => this.send({ type: "NewProxy", body: m }),
+      (name) => this.send({ type: "CloseProxy", body: { proxy_name: name } }),
     );
   }
 
@@ -67,7 +68,9 @@ export class ClientControl {
     }
   }
 
-  #scopedAuth(scope: "HeartBeats" | "NewWorkConns"): { privilege_key?: string; timestamp?: number } {
+  #scopedAuth(
+    scope: "HeartBeats" | "NewWorkConns",
+  ): { privilege_key?: string; timestamp?: number } {
     if (!this.#cfg.auth.additionalScopes.includes(scope)) return {};
     const timestamp = Math.floor(Date.now() / 1000);
     return { timestamp, privilege_key: privilegeKey(this.#cfg.auth.token, timestamp) };

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { errorText } from "../protocol/errors.ts";
 import type { NewProxyResp } from "../protocol/msg/messages.ts";
 import type { Duplex } from "../protocol/duplex.ts";
 import type { StartWorkConn } from "../protocol/msg/messages.ts";
@@ -11,10 +12,27 @@ import type { ClientCommonConfig, ProxyConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { localName, newProxyMessage } from "./proxy/new_proxy_msg.ts";
 import { WORK_CONN_HANDLERS } from "./proxy/mod.ts";
-import { errorText } from "./proxy/base.ts";
+import { wireName } from "./proxy/new_proxy_msg.ts";
+import { healthCheckEnabled, HealthMonitor } from "./health.ts";
+
+interface Entry {
+  cfg: ProxyConfig;
+  status: ProxyStatus;
+  /** false while a health check reports failure (initially false when checked). */
+  healthy: boolean;
+  monitor?: HealthMonitor;
+}
+
+const FIRST_HEALTH_EVAL_MS = 500;
 
 /** Client-side proxy phases, as frpc's status API names them. */
-export type ProxyPhase = "new" | "wait start" | "start error" | "running" | "check failed" | "closed";
+export type ProxyPhase =
+  | "new"
+  | "wait start"
+  | "start error"
+  | "running"
+  | "check failed"
+  | "closed";
 
 /** Status of one proxy. */
 export interface ProxyStatus {
@@ -36,18 +54,22 @@ export class ProxyManager {
   readonly #common: ClientCommonConfig;
   readonly #log: Logger;
   readonly #send: (m: ReturnType<typeof newProxyMessage>) => void;
-  readonly #proxies = new Map<string, { cfg: ProxyConfig; status: ProxyStatus }>();
+  readonly #proxies = new Map<string, Entry>();
+  readonly #sendClose: (wireName: string) => void;
   #timer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
 
   constructor(
     common: ClientCommonConfig,
     proxies: ProxyConfig[],
     log: Logger,
     sendNewProxy: (m: ReturnType<typeof newProxyMessage>) => void,
+    sendCloseProxy: (wireName: string) => void = () => {},
   ) {
     this.#common = common;
     this.#log = log;
     this.#send = sendNewProxy;
+    this.#sendClose = sendCloseProxy;
     for (const cfg of proxies) {
       this.#proxies.set(cfg.name, {
         cfg,
@@ -59,6 +81,7 @@ export class ProxyManager {
           remoteAddr: "",
           since: Date.now(),
         },
+        healthy: true,
       });
     }
   }
@@ -66,7 +89,31 @@ export class ProxyManager {
   /** Sends NewProxy for every proxy and starts the retry checker. */
   start(): void {
     this.#log.info(`proxy added: [${[...this.#proxies.keys()].join(" ")}]`);
-    for (const p of this.#proxies.values()) this.#register(p);
+    for (const p of this.#proxies.values()) {
+      if (!healthCheckEnabled(p.cfg)) {
+        this.#register(p);
+        continue;
+      }
+      // Health-checked proxies register only after their first successful check.
+      p.healthy = false;
+      const log = this.#log.child("health/health.ts", p.cfg.name);
+      p.monitor = new HealthMonitor({
+        check: p.cfg.healthCheck!,
+        host: p.cfg.localIP,
+        port: p.cfg.localPort ?? 0,
+        log,
+        onHealthy: () => {
+          p.healthy = true;
+          this.#evaluate(p);
+        },
+        onFailed: () => {
+          p.healthy = false;
+          this.#evaluate(p);
+        },
+      });
+      p.monitor.start();
+      setTimeout(() => this.#evaluate(p), FIRST_HEALTH_EVAL_MS);
+    }
     this.#timer = setInterval(() => this.#check(), CHECK_PERIOD_MS);
   }
 
@@ -82,15 +129,25 @@ export class ProxyManager {
   }
 
   #check(): void {
-    const now = Date.now();
-    for (const p of this.#proxies.values()) {
-      const age = now - p.status.since;
+    for (const p of this.#proxies.values()) this.#evaluate(p);
+  }
+
+  /** frp's proxy_wrapper status step: (re-)register when healthy, CloseProxy when not. */
+  #evaluate(p: Entry): void {
+    if (this.#closed) return;
+    const phase = p.status.phase;
+    if (p.healthy) {
+      const age = Date.now() - p.status.since;
       if (
-        (p.status.phase === "wait start" && age > WAIT_START_TIMEOUT_MS) ||
-        (p.status.phase === "start error" && age > START_ERROR_RETRY_MS)
+        phase === "new" || phase === "check failed" ||
+        (phase === "wait start" && age > WAIT_START_TIMEOUT_MS) ||
+        (phase === "start error" && age > START_ERROR_RETRY_MS)
       ) {
         this.#register(p);
       }
+    } else if (phase === "running" || phase === "wait start") {
+      this.#sendClose(wireName(this.#common.user, p.cfg.name));
+      this.#setPhase(p, "check failed");
     }
   }
 
@@ -98,7 +155,7 @@ export class ProxyManager {
   onNewProxyResp(m: NewProxyResp): void {
     const name = localName(this.#common.user, m.proxy_name ?? "");
     const p = this.#proxies.get(name);
-    if (!p) return;
+    if (!p || p.status.phase !== "wait start") return; // frp ignores it in other phases
     const log = this.#log.child(undefined, name);
     if (m.error) {
       this.#setPhase(p, "start error", m.error);
@@ -134,6 +191,10 @@ export class ProxyManager {
   /** Stops retries; proxies go to `closed`. */
   close(): void {
     clearInterval(this.#timer);
-    for (const p of this.#proxies.values()) this.#setPhase(p, "closed");
+    this.#closed = true;
+    for (const p of this.#proxies.values()) {
+      p.monitor?.stop();
+      this.#setPhase(p, "closed");
+    }
   }
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { errorText } from "../protocol/errors.ts";
 import type { Login } from "../protocol/msg/messages.ts";
 import { readMessage, writeMessage } from "../protocol/msg/frame_v1.ts";
 import { cryptoDuplex, deriveKey, privilegeKey } from "../protocol/crypto/mod.ts";
@@ -13,7 +14,6 @@ import type { ClientConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { Connector } from "./connector.ts";
 import { ClientControl } from "./control.ts";
-import { errorText } from "./proxy/base.ts";
 
 /** The frp version we announce in Login. */
 export const CLIENT_VERSION = "0.70.1";
@@ -96,7 +96,13 @@ export class ClientService {
       const log = this.#log.child(undefined, this.#runId);
       log.child("client/service.ts").info(`login to server success, get run id [${this.#runId}]`);
       const secured = cryptoDuplex(conn, deriveKey(cfg.auth.token));
-      const ctl = new ClientControl(cfg, log.child("client/control.ts"), secured, connector, this.#runId);
+      const ctl = new ClientControl(
+        cfg,
+        log.child("client/control.ts"),
+        secured,
+        connector,
+        this.#runId,
+      );
       ctl.start();
       return ctl;
     } catch (err) {

@@ -82,7 +82,9 @@ export class Logger {
 
   #write(level: LogLevel, msg: string): void {
     if (LEVEL_RANK[level] < this.#rank) return;
-    let line = `${timestamp(new Date())} [${LEVEL_LETTER[level]}] [${this.#source}] ${this.#prefix}${msg}\n`;
+    let line = `${timestamp(new Date())} [${
+      LEVEL_LETTER[level]
+    }] [${this.#source}] ${this.#prefix}${msg}\n`;
     if (this.#opts.color && LEVEL_COLOR[level]) line = `${LEVEL_COLOR[level]}${line}\x1b[0m`;
     this.#opts.sink.write(line);
   }

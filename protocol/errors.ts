@@ -60,3 +60,8 @@ export class UnexpectedEofError extends ProtocolError {
     this.atBoundary = atBoundary;
   }
 }
+
+/** The message of an error without its stack, for log lines and wire error texts. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -22,6 +22,7 @@ import {
   holdConnections,
   killAll,
   median,
+  readProc,
   rssMiB,
   sendThroughput,
   sleep,
@@ -276,16 +277,22 @@ function parseOptions(argv: string[]): Options {
     Deno.exit(0);
   }
   const only = new Set<Case>();
-  for (const c of (str("only") ?? CASES.join(",")).split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (
+    const c of (str("only") ?? CASES.join(",")).split(",").map((s) => s.trim()).filter(Boolean)
+  ) {
     if (!(CASES as readonly string[]).includes(c)) {
       throw new Error(`unknown case "${c}"; cases: ${CASES.join(", ")}`);
     }
     only.add(c as Case);
   }
   const pairs: Pair[] = [];
-  for (const p of (str("pairs") ?? PAIRS.map((p) => p.name).join(",")).split(",").map((s) => s.trim())) {
+  for (
+    const p of (str("pairs") ?? PAIRS.map((p) => p.name).join(",")).split(",").map((s) => s.trim())
+  ) {
     const pair = PAIRS.find((x) => x.name === p);
-    if (!pair) throw new Error(`unknown pair "${p}"; pairs: ${PAIRS.map((x) => x.name).join(", ")}`);
+    if (!pair) {
+      throw new Error(`unknown pair "${p}"; pairs: ${PAIRS.map((x) => x.name).join(", ")}`);
+    }
     if (!pairs.includes(pair)) pairs.push(pair);
   }
   const quick = a.quick === true;
@@ -493,8 +500,10 @@ async function runPair(
             const fs = await rssMiB(s.frps.pid), fc = await rssMiB(s.frpc.pid);
             col.add(name, "rss_conns_frps_mib", fs);
             col.add(name, "rss_conns_frpc_mib", fc);
-            log(`${name} mem #${r + 1}: ${sizes.holdConns} conns frps ${fs.toFixed(1)} MiB,` +
-              ` frpc ${fc.toFixed(1)} MiB`);
+            log(
+              `${name} mem #${r + 1}: ${sizes.holdConns} conns frps ${fs.toFixed(1)} MiB,` +
+                ` frpc ${fc.toFixed(1)} MiB`,
+            );
           } finally {
             await hold.release();
           }
@@ -513,8 +522,10 @@ async function runPair(
           const fs = await rssMiB(s.frps.pid), fc = await rssMiB(s.frpc.pid);
           col.add(name, "rss_proxies_frps_mib", fs);
           col.add(name, "rss_proxies_frpc_mib", fc);
-          log(`${name} proxies #${r + 1}: ${sizes.proxies} proxies up in ${took.toFixed(1)} s;` +
-            ` frps ${fs.toFixed(1)} MiB, frpc ${fc.toFixed(1)} MiB`);
+          log(
+            `${name} proxies #${r + 1}: ${sizes.proxies} proxies up in ${took.toFixed(1)} s;` +
+              ` frps ${fs.toFixed(1)} MiB, frpc ${fc.toFixed(1)} MiB`,
+          );
         });
       }
     });
@@ -581,27 +592,24 @@ function markdown(rep: Report, sizes: Sizes): string {
 }
 
 async function envInfo(goVersion: string): Promise<Record<string, unknown>> {
-  const read = (p: string) => {
-    try {
-      return Deno.readTextFileSync(p);
-    } catch {
-      return "";
-    }
-  };
-  const cpu = read("/proc/cpuinfo").match(/model name\s*:\s*(.+)/)?.[1] ?? "unknown";
+  const read = (p: string) => readProc(p).catch(() => "");
+  const cpu = (await read("/proc/cpuinfo")).match(/model name\s*:\s*(.+)/)?.[1] ?? "unknown";
   return {
     deno: Deno.version.deno,
     v8: Deno.version.v8,
     goFrp: goVersion,
     cpus: navigator.hardwareConcurrency,
     cpuModel: cpu,
-    kernel: read("/proc/sys/kernel/osrelease").trim(),
+    kernel: (await read("/proc/sys/kernel/osrelease")).trim(),
+    loadavgAtEnd: (await read("/proc/loadavg")).trim(),
     wrk: (await which("wrk")) !== null,
   };
 }
 
 async function runProfile(opts: Options, sizes: Sizes, backend: Backend): Promise<void> {
-  const dir = `${REPO_ROOT}/bench-results/profile-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  const dir = `${REPO_ROOT}/bench-results/profile-${
+    new Date().toISOString().replace(/[:.]/g, "-")
+  }`;
   await Deno.mkdir(dir, { recursive: true });
   const pair = PAIRS.find((p) => p.name === "ts-ts")!;
   log(`profiling ts-ts tcp bulk (${size(sizes.bulkBytes)}) into ${dir}`);
@@ -638,15 +646,18 @@ async function main(): Promise<number> {
   notes.push("payload is random (incompressible) data repeated from a 256 KiB buffer");
 
   await buildTcpbench();
+  const loadavgAtStart = (await readProc("/proc/loadavg").catch(() => "")).trim();
   const backend = await startBackend(freePort());
   const col = new Collector();
   const raw: Record<string, Cell> = {};
 
   if (opts.only.has("raw")) {
-    for (const [key, bytes, conns] of [
-      ["raw_mbps", sizes.rawBytes, 1],
-      ["raw_parallel_mbps", Math.max(sizes.parallelBytesPerConn, 4 * MiB), sizes.parallelConns],
-    ] as const) {
+    for (
+      const [key, bytes, conns] of [
+        ["raw_mbps", sizes.rawBytes, 1],
+        ["raw_parallel_mbps", Math.max(sizes.parallelBytesPerConn, 4 * MiB), sizes.parallelConns],
+      ] as const
+    ) {
       try {
         const runs: number[] = [];
         for (let r = 0; r < opts.reps; r++) {
@@ -686,7 +697,7 @@ async function main(): Promise<number> {
     cases: CASES.filter((c) => opts.only.has(c)),
     pairs: opts.pairs.map((p) => p.name),
     sizes,
-    env: await envInfo(opts.goVersion),
+    env: { ...await envInfo(opts.goVersion), loadavgAtStart },
     raw,
     metrics: METRICS.filter((m) => opts.only.has(m.case)).map((m) => ({
       key: m.key,

@@ -107,7 +107,10 @@ const bindPort = freePort();
 const remotePort = freePort();
 const token = crypto.randomUUID();
 const local = startLocalService();
-await Deno.writeTextFile(`${dir}/frps.toml`, `bindAddr = "127.0.0.1"\nbindPort = ${bindPort}\nauth.token = "${token}"\n`);
+await Deno.writeTextFile(
+  `${dir}/frps.toml`,
+  `bindAddr = "127.0.0.1"\nbindPort = ${bindPort}\nauth.token = "${token}"\n`,
+);
 await Deno.writeTextFile(
   `${dir}/frpc.toml`,
   `serverAddr = "127.0.0.1"

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { errorText } from "../protocol/errors.ts";
 import type { Duplex } from "../protocol/duplex.ts";
 import type { Login, Message, NewProxy } from "../protocol/msg/messages.ts";
 import { readMessage, writeMessage } from "../protocol/msg/frame_v1.ts";
@@ -11,7 +12,7 @@ import type { Logger } from "../log/logger.ts";
 import type { ServerContext } from "./context.ts";
 import { WorkConnPool } from "./work_conn_pool.ts";
 import { verifyScopedKey } from "./auth.ts";
-import { errorText, type ServerProxy } from "./proxy/base.ts";
+import type { ServerProxy } from "./proxy/base.ts";
 import { PROXY_FACTORIES } from "./proxy/mod.ts";
 
 const PORT_PROXY_TYPES = new Set(["tcp", "udp"]);

@@ -23,9 +23,11 @@ export class PortManager {
   readonly #reserved = new Map<string, { port: number; releasedAt?: number }>();
 
   constructor(allowPorts: PortRange[] = []) {
-    this.#ranges = allowPorts.length === 0 ? [[1, 65535]] : allowPorts.map((r) =>
-      r.single !== undefined ? [r.single, r.single] : [r.start ?? 1, r.end ?? r.start ?? 65535]
-    );
+    this.#ranges = allowPorts.length === 0
+      ? [[1, 65535]]
+      : allowPorts.map((r) =>
+        r.single !== undefined ? [r.single, r.single] : [r.start ?? 1, r.end ?? r.start ?? 65535]
+      );
   }
 
   #allowed(port: number): boolean {
@@ -115,7 +117,9 @@ export class PortManager {
   #sweep(): void {
     const now = Date.now();
     for (const [name, r] of this.#reserved) {
-      if (r.releasedAt !== undefined && now - r.releasedAt > RESERVE_MS) this.#reserved.delete(name);
+      if (r.releasedAt !== undefined && now - r.releasedAt > RESERVE_MS) {
+        this.#reserved.delete(name);
+      }
     }
   }
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { errorText } from "../protocol/errors.ts";
 import type { Conn, Duplex } from "../protocol/duplex.ts";
 import type { Login, NewWorkConn } from "../protocol/msg/messages.ts";
 import { readMessage, writeMessage } from "../protocol/msg/frame_v1.ts";
@@ -25,7 +26,6 @@ import type { Logger } from "../log/logger.ts";
 import { FRP_VERSION, ServerContext } from "./context.ts";
 import { Control } from "./control.ts";
 import { TOKEN_MISMATCH, verifyScopedKey } from "./auth.ts";
-import { errorText } from "./proxy/base.ts";
 
 const FIRST_MESSAGE_TIMEOUT_MS = 10_000;
 
@@ -233,7 +233,10 @@ export class Service {
       error = this.ctx.clientError(TOKEN_MISMATCH, "invalid NewWorkConn");
     } else if (!ctl.putWorkConn(conn)) {
       ctl.log.warn("work connection pool is full, discarding");
-      error = this.ctx.clientError("work connection pool is full, discarding", "invalid NewWorkConn");
+      error = this.ctx.clientError(
+        "work connection pool is full, discarding",
+        "invalid NewWorkConn",
+      );
     }
     if (error) {
       await writeMessage(conn, { type: "StartWorkConn", body: { error } }).catch(() => {});

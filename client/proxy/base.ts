@@ -20,8 +20,3 @@ export interface WorkConnContext {
 
 /** Serves one work connection until it ends. Must close `conn` when done. */
 export type WorkConnHandler = (ctx: WorkConnContext) => Promise<void>;
-
-/** Error text without a stack. */
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

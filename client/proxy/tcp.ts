@@ -4,15 +4,17 @@
  *
  * @module
  */
-import { relay } from "../../protocol/io.ts";
+import { errorText } from "../../protocol/errors.ts";
+import { relay, writeAll } from "../../protocol/io.ts";
 import { wrapProxyConn } from "../../protocol/wrap.ts";
 import { dialTcp } from "../../transport/mod.ts";
-import { errorText, type WorkConnContext } from "./base.ts";
+import type { WorkConnContext } from "./base.ts";
+import { limitWorkConn, proxyProtocolHeader } from "./limit.ts";
 
 /** Relays one work connection to `localIP:localPort`. */
 export async function handleTcpWorkConn(ctx: WorkConnContext): Promise<void> {
   const { proxy, common, log } = ctx;
-  const work = wrapProxyConn(ctx.conn, {
+  const work = wrapProxyConn(limitWorkConn(proxy, ctx.conn), {
     key: common.auth.token,
     useEncryption: proxy.transport.useEncryption,
     useCompression: proxy.transport.useCompression,
@@ -24,6 +26,15 @@ export async function handleTcpWorkConn(ctx: WorkConnContext): Promise<void> {
     log.error(
       `connect to local service [${proxy.localIP}:${proxy.localPort}] error: ${errorText(err)}`,
     );
+    work.close();
+    return;
+  }
+  try {
+    const pp = proxyProtocolHeader(proxy, ctx.start);
+    if (pp) await writeAll(local, pp);
+  } catch (err) {
+    log.warn(`write proxy protocol header error: ${errorText(err)}`);
+    local.close();
     work.close();
     return;
   }

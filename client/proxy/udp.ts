@@ -5,12 +5,15 @@
  *
  * @module
  */
+import { errorText } from "../../protocol/errors.ts";
 import type { Duplex } from "../../protocol/duplex.ts";
 import { readMessage, writeMessage } from "../../protocol/msg/frame_v1.ts";
 import { decodeUdpPacket, encodeUdpPacket, udpAddrKey } from "../../protocol/udp_packet.ts";
 import { wrapProxyConn } from "../../protocol/wrap.ts";
 import { dialUdp, type UdpSocket } from "../../transport/mod.ts";
-import { errorText, type WorkConnContext } from "./base.ts";
+import type { WorkConnContext } from "./base.ts";
+import { limitWorkConn } from "./limit.ts";
+import { buildProxyProtocolHeader } from "../../protocol/proxy_protocol.ts";
 
 const PING_INTERVAL_MS = 30_000;
 const MAPPING_IDLE_MS = 30_000;
@@ -18,7 +21,7 @@ const MAPPING_IDLE_MS = 30_000;
 /** Serves the single udp work connection until it ends. */
 export async function handleUdpWorkConn(ctx: WorkConnContext): Promise<void> {
   const { proxy, common, log } = ctx;
-  const work: Duplex = wrapProxyConn(ctx.conn, {
+  const work: Duplex = wrapProxyConn(limitWorkConn(proxy, ctx.conn), {
     key: common.auth.token,
     useEncryption: proxy.transport.useEncryption,
     useCompression: proxy.transport.useCompression,
@@ -45,6 +48,23 @@ export async function handleUdpWorkConn(ctx: WorkConnContext): Promise<void> {
       const { data, remote } = decodeUdpPacket(m.body);
       const key = udpAddrKey(remote);
       let mapping = mappings.get(key);
+      let payload = data;
+      if (!mapping && proxy.transport.proxyProtocolVersion) {
+        // First datagram of a new mapping carries the header (behaviour.md §7).
+        try {
+          const pp = buildProxyProtocolHeader(
+            proxy.transport.proxyProtocolVersion,
+            "udp",
+            { ip: remote.hostname, port: remote.port },
+            { ip: proxy.localIP, port: proxy.localPort ?? 0 },
+          );
+          payload = new Uint8Array(pp.byteLength + data.byteLength);
+          payload.set(pp);
+          payload.set(data, pp.byteLength);
+        } catch {
+          payload = data;
+        }
+      }
       if (!mapping) {
         const sock = await dialUdp({ hostname: proxy.localIP, port: proxy.localPort ?? 0 });
         mapping = { sock, last: Date.now() };
@@ -60,7 +80,7 @@ export async function handleUdpWorkConn(ctx: WorkConnContext): Promise<void> {
         })();
       }
       mapping.last = Date.now();
-      mapping.sock.send(data);
+      mapping.sock.send(payload);
     }
   } catch (err) {
     log.debug(`udp work connection closed: ${errorText(err)}`);

@@ -96,7 +96,13 @@ export function summarizeProfile(p: CpuProfile): ProfileSummary {
   const files = [...byFile.entries()]
     .map(([file, selfMs]) => ({ file, selfMs, pct: busyMs > 0 ? (100 * selfMs) / busyMs : 0 }))
     .sort((a, b) => b.selfMs - a.selfMs);
-  return { wallMs: (p.endTime - p.startTime) / 1000, busyMs, idleMs: idle / 1000, functions, files };
+  return {
+    wallMs: (p.endTime - p.startTime) / 1000,
+    busyMs,
+    idleMs: idle / 1000,
+    functions,
+    files,
+  };
 }
 
 /** Markdown tables of the top `top` functions and files. */

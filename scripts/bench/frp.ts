@@ -13,7 +13,7 @@ import {
   REPO_ROOT,
 } from "../../tests/_helpers/proc.ts";
 import { toToml } from "../../tests/_helpers/toml.ts";
-import { live, listeningPorts, probe, sleep } from "./tools.ts";
+import { listeningPorts, live, probe, sleep } from "./tools.ts";
 
 /** A server/client combination; names are `<frps impl>-<frpc impl>`. */
 export interface Pair {
@@ -155,7 +155,7 @@ export async function startPair(
     await frps.waitForLine(FRPS_READY, 20_000);
     frpc = await spawn("frpc", pair.client, frpcConfig, opts);
     await frpc.waitForLine(FRPC_READY, 20_000);
-    const deadline = Date.now() + 20_000 + nProxies * 100;
+    const deadline = Date.now() + (variant.http ? 10_000 : 20_000) + nProxies * 100;
     if (variant.http) {
       while (!(await probe(vhostPort!, VHOST, 2000))) {
         if (Date.now() > deadline) throw new Error("http vhost proxy never answered");
@@ -183,7 +183,9 @@ export async function startPair(
     const tail = (p: Proc | undefined) => p ? p.lines.slice(-15).join("\n") : "";
     await close();
     throw new Error(
-      `${pair.name}: setup failed: ${msg}\n--- frps ---\n${tail(frps)}\n--- frpc ---\n${tail(frpc)}`,
+      `${pair.name}: setup failed: ${msg}\n--- frps ---\n${tail(frps)}\n--- frpc ---\n${
+        tail(frpc)
+      }`,
     );
   }
   return { frps, frpc: frpc!, remotePorts, vhostPort, close };

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { errorText } from "../../protocol/errors.ts";
 import type { Conn, Duplex } from "../../protocol/duplex.ts";
 import type { NewProxy, StartWorkConn } from "../../protocol/msg/messages.ts";
 import { writeMessage } from "../../protocol/msg/frame_v1.ts";
@@ -114,9 +115,4 @@ export async function serveUserConn(ctx: ProxyContext, user: Conn): Promise<void
     `join connections, workConn(l[${ctx.control.remoteAddrText}]) userConn(r[${user.remoteAddr.hostname}:${user.remoteAddr.port}])`,
   );
   await relay(user, work).catch(() => {});
-}
-
-/** Error text without a stack. */
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -50,7 +50,9 @@ export function createHttpProxy(ctx: ProxyContext): Promise<ServerProxy> {
           });
         }
         addrs.push(canonicalAddr(domain, server.config.vhostHTTPPort));
-        log.info(`http proxy listen for host [${domain}] location [${location}] group [${group}], routeByHTTPUser [${route.routeByHTTPUser}]`);
+        log.info(
+          `http proxy listen for host [${domain}] location [${location}] group [${group}], routeByHTTPUser [${route.routeByHTTPUser}]`,
+        );
       }
     }
   } catch (err) {

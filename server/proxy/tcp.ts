@@ -4,8 +4,9 @@
  *
  * @module
  */
+import { errorText } from "../../protocol/errors.ts";
 import { listenTcp, type TcpListener } from "../../transport/mod.ts";
-import { errorText, type ProxyContext, type ServerProxy, serveUserConn } from "./base.ts";
+import { type ProxyContext, type ServerProxy, serveUserConn } from "./base.ts";
 import { createTcpGroupProxy } from "./tcp_group.ts";
 
 /** Starts a tcp proxy; errors carry frp's texts (`port already used`, …). */

@@ -58,7 +58,9 @@ export function createTcpMuxProxy(ctx: ProxyContext): Promise<ServerProxy> {
         closers.push(() => mux.router.del(domain, "", routeByHTTPUser));
       }
       addrs.push(canonicalAddr(domain, server.config.tcpmuxHTTPConnectPort));
-      log.info(`tcpmux httpconnect multiplexer listens for host [${domain}], group [${group}] routeByHTTPUser [${routeByHTTPUser}]`);
+      log.info(
+        `tcpmux httpconnect multiplexer listens for host [${domain}], group [${group}] routeByHTTPUser [${routeByHTTPUser}]`,
+      );
     }
   } catch (err) {
     close();

@@ -4,12 +4,13 @@
  *
  * @module
  */
+import { errorText } from "../../protocol/errors.ts";
 import type { Duplex } from "../../protocol/duplex.ts";
 import { readMessage, writeMessage } from "../../protocol/msg/frame_v1.ts";
 import { deadline, sleep } from "../../protocol/deadline.ts";
 import { decodeUdpPacket, encodeUdpPacket } from "../../protocol/udp_packet.ts";
 import { bindUdp, type UdpSocket } from "../../transport/mod.ts";
-import { errorText, openWorkConn, type ProxyContext, type ServerProxy } from "./base.ts";
+import { openWorkConn, type ProxyContext, type ServerProxy } from "./base.ts";
 
 const FIRST_WORK_CONN_DELAY_MS = 500;
 const RETRY_MS = 1000;
@@ -49,8 +50,12 @@ export async function createUdpProxy(ctx: ProxyContext): Promise<ServerProxy> {
       work = conn;
       try {
         for (;;) {
-          const m = await deadline(readMessage(conn), READ_TIMEOUT_MS, "udp work conn read", () =>
-            conn.close());
+          const m = await deadline(
+            readMessage(conn),
+            READ_TIMEOUT_MS,
+            "udp work conn read",
+            () => conn.close(),
+          );
           if (m.type !== "UDPPacket") continue; // Ping keep-alives
           const { data, remote } = decodeUdpPacket(m.body);
           sock.send(data, remote);

@@ -14,7 +14,9 @@ export function validateDomains(msg: NewProxy, subDomainHost: string): void {
         d.split(".").length > subDomainHost.split(".").length &&
         d.endsWith("." + subDomainHost)
       ) {
-        throw new Error(`custom domain [${d}] should not belong to subdomain host [${subDomainHost}]`);
+        throw new Error(
+          `custom domain [${d}] should not belong to subdomain host [${subDomainHost}]`,
+        );
       }
     }
   }

@@ -18,15 +18,15 @@ import {
   copyBody,
   type HeaderList,
   Headers1,
-  HttpError,
   httpDate,
+  HttpError,
   latin1Encode,
   parseRequestHead,
   parseResponseHead,
-  type RequestHead,
   requestFraming,
-  type ResponseHead,
+  type RequestHead,
   responseFraming,
+  type ResponseHead,
   serializeHead,
   statusText,
   tokens,
@@ -357,11 +357,18 @@ export class HttpVhost {
         ? [407, "Proxy-Authenticate", "Proxy Authentication Required\n"]
         : [401, "WWW-Authenticate", "Unauthorized\n"];
       keepAlive = await this.#drain(rd, framing) && keepAlive;
-      await this.#writeSimple(conn, req, code, [
-        [hdr, 'Basic realm="Restricted"'],
-        ["Content-Type", "text/plain; charset=utf-8"],
-        ["X-Content-Type-Options", "nosniff"],
-      ], utf8.encode(body), keepAlive);
+      await this.#writeSimple(
+        conn,
+        req,
+        code,
+        [
+          [hdr, 'Basic realm="Restricted"'],
+          ["Content-Type", "text/plain; charset=utf-8"],
+          ["X-Content-Type-Options", "nosniff"],
+        ],
+        utf8.encode(body),
+        keepAlive,
+      );
       return keepAlive;
     }
 
@@ -394,11 +401,13 @@ export class HttpVhost {
     headers: HeaderList,
     body: Uint8Array,
     keepAlive: boolean,
+    sniffed?: string,
   ): Promise<void> {
-    const list: HeaderList = [...headers, ["Date", httpDate()]];
-    list.push(["Content-Length", String(body.byteLength)]);
+    // Go: handler headers sorted, then Date, Content-Length, sniffed type, Connection.
+    const list: HeaderList = sortedCanonical(headers);
+    list.push(["Date", httpDate()], ["Content-Length", String(body.byteLength)]);
+    if (sniffed) list.push(["Content-Type", sniffed]);
     if (!keepAlive) list.push(["Connection", "close"]);
-    list.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const proto = req.minor >= 1 ? "HTTP/1.1" : "HTTP/1.0";
     const head = serializeHead(`${proto} ${code} ${statusText(code)}`, list);
     const out = new Uint8Array(head.byteLength + (req.method === "HEAD" ? 0 : body.byteLength));
@@ -413,9 +422,10 @@ export class HttpVhost {
       conn,
       req,
       404,
-      [["Content-Type", sniffType(page)]],
+      [],
       page,
       keepAlive,
+      sniffType(page),
     );
   }
 
@@ -584,7 +594,9 @@ export class HttpVhost {
         await this.#write404(conn, req, false);
         return false;
       }
-      for (const [k, v] of Object.entries(route.responseHeaders)) resHeaders.set(bytesOf(k), bytesOf(v));
+      for (const [k, v] of Object.entries(route.responseHeaders)) {
+        resHeaders.set(bytesOf(k), bytesOf(v));
+      }
       const hlist = sortedCanonical(resHeaders.list);
       await writeAll(conn, serializeHead("HTTP/1.1 101 Switching Protocols", hlist));
       const user = new PrefixedDuplex(conn, rd.take(rd.buffered));
@@ -608,8 +620,11 @@ export class HttpVhost {
       resHeaders.del("content-encoding");
       resHeaders.del("content-length");
     }
-    for (const [k, v] of Object.entries(route.responseHeaders)) resHeaders.set(bytesOf(k), bytesOf(v));
+    for (const [k, v] of Object.entries(route.responseHeaders)) {
+      resHeaders.set(bytesOf(k), bytesOf(v));
+    }
     const hlist = sortedCanonical(resHeaders.list);
+    const extra: HeaderList = [];
     const hasLength = !gunzip && resHeaders.has("content-length") &&
       resFraming.kind !== "close" && resFraming.kind !== "chunked";
     const noBody = resFraming.kind === "none";
@@ -618,15 +633,17 @@ export class HttpVhost {
       if (req.minor >= 1) chunkToClient = true;
       else keepAlive = false;
     }
-    if (!hlist.some(([k]) => k === "Date")) hlist.push(["Date", httpDate()]);
-    if (chunkToClient) hlist.push(["Transfer-Encoding", "chunked"]);
-    if (noBody && !resHeaders.has("content-length") && res.status >= 200 && res.status !== 204 &&
-      res.status !== 304 && req.method !== "HEAD") {
-      hlist.push(["Content-Length", "0"]);
+    if (!hlist.some(([k]) => k === "Date")) extra.push(["Date", httpDate()]);
+    if (
+      noBody && !resHeaders.has("content-length") && res.status >= 200 && res.status !== 204 &&
+      res.status !== 304 && req.method !== "HEAD"
+    ) {
+      extra.push(["Content-Length", "0"]);
     }
-    if (!keepAlive) hlist.push(["Connection", "close"]);
-    else if (req.minor === 0) hlist.push(["Connection", "keep-alive"]);
-    hlist.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    if (!keepAlive) extra.push(["Connection", "close"]);
+    else if (req.minor === 0) extra.push(["Connection", "keep-alive"]);
+    if (chunkToClient) extra.push(["Transfer-Encoding", "chunked"]);
+    hlist.push(...extra);
     const proto = req.minor >= 1 ? "HTTP/1.1" : "HTTP/1.0";
     const reason = statusText(res.status) || `status code ${res.status}`;
     await writeAll(conn, serializeHead(`${proto} ${res.status} ${reason}`, hlist));
@@ -763,7 +780,10 @@ function sortedCanonical(list: HeaderList): HeaderList {
 /** Minimal Go DetectContentType for the 404 page (html vs plain text). */
 function sniffType(body: Uint8Array): string {
   const head = latin1.decode(body.subarray(0, 512)).trimStart().toLowerCase();
-  if (/^<(!doctype html|html|head|body|title|h1|p|div|br|table|a|style|script|font|b|iframe|!--)[ >]/.test(head)) {
+  if (
+    /^<(!doctype html|html|head|body|title|h1|p|div|br|table|a|style|script|font|b|iframe|!--)[ >]/
+      .test(head)
+  ) {
     return "text/html; charset=utf-8";
   }
   return "text/plain; charset=utf-8";

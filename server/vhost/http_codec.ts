@@ -341,7 +341,9 @@ function contentLength(h: Headers1): number | undefined {
   const vals = h.values("content-length");
   if (vals.length === 0) return undefined;
   const uniq = new Set(vals.map((v) => v.trim()));
-  if (uniq.size > 1) throw new HttpError(400, "message cannot contain multiple Content-Length headers");
+  if (uniq.size > 1) {
+    throw new HttpError(400, "message cannot contain multiple Content-Length headers");
+  }
   const v = [...uniq][0];
   if (!/^\d+$/.test(v)) throw new HttpError(400, `bad Content-Length ${JSON.stringify(v)}`);
   const n = Number(v);

@@ -89,8 +89,11 @@ export class VhostRuntime {
       else listen(cfg.vhostHTTPSPort, "https service", h);
     }
     if (this.tcpmux) {
-      listen(cfg.tcpmuxHTTPConnectPort, "tcpmux httpconnect multiplexer", (c) =>
-        this.tcpmux!.handleConn(c));
+      listen(
+        cfg.tcpmuxHTTPConnectPort,
+        "tcpmux httpconnect multiplexer",
+        (c) => this.tcpmux!.handleConn(c),
+      );
     }
     return handlers;
   }

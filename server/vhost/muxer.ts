@@ -6,10 +6,9 @@
  *
  * @module
  */
-import type { Conn, Duplex } from "../../protocol/duplex.ts";
-import { writeAll } from "../../protocol/io.ts";
+import type { Conn, Duplex, NetAddr } from "../../protocol/duplex.ts";
+import { PrefixedDuplex, writeAll } from "../../protocol/io.ts";
 import type { Logger } from "../../log/logger.ts";
-import { withPrefix } from "../../transport/_prefixed.ts";
 import { canonicalHost, Routers } from "./router.ts";
 import { BufReader, parseRequestHead } from "./http_codec.ts";
 import { parseBasicAuth } from "./http.ts";
@@ -182,7 +181,7 @@ export class VhostMuxer {
     const hello = await readClientHello(rd);
     const name = hello.serverName.toLowerCase();
     const route = this.router.lookup(name, "", "");
-    const replay = withPrefix(rd.take(rd.buffered), conn);
+    const replay = withPrefix(conn, rd.take(rd.buffered));
     if (!route) {
       this.#log.debug(`http request for host [${name}] path [] httpUser [] not found`);
       await writeAll(conn, unknownSniAlert(hello.maxVersion)).catch(() => {});
@@ -224,9 +223,9 @@ export class VhostMuxer {
     }
     if (this.#passthrough) {
       // The backend sees the original bytes, CONNECT head included.
-      route.handle(withPrefix(rec.recorded(), conn));
+      route.handle(withPrefix(conn, rec.recorded()));
     } else {
-      route.handle(withPrefix(rd.take(rd.buffered), conn));
+      route.handle(withPrefix(conn, rd.take(rd.buffered)));
     }
   }
 }
@@ -262,4 +261,36 @@ class RecordingDuplex implements Duplex {
     }
     return out;
   }
+}
+
+/** Replays `prefix` before reading from `conn`; keeps the socket's addresses. */
+class ReplayConn implements Conn {
+  readonly #conn: Conn;
+  readonly #pre: PrefixedDuplex;
+  constructor(conn: Conn, prefix: Uint8Array) {
+    this.#conn = conn;
+    this.#pre = new PrefixedDuplex(conn, prefix);
+  }
+  get localAddr(): NetAddr {
+    return this.#conn.localAddr;
+  }
+  get remoteAddr(): NetAddr {
+    return this.#conn.remoteAddr;
+  }
+  read(p: Uint8Array): Promise<number | null> {
+    return this.#pre.read(p);
+  }
+  write(p: Uint8Array): Promise<number> {
+    return this.#conn.write(p);
+  }
+  closeWrite(): Promise<void> {
+    return this.#conn.closeWrite();
+  }
+  close(): void {
+    this.#conn.close();
+  }
+}
+
+function withPrefix(conn: Conn, prefix: Uint8Array): Conn {
+  return prefix.byteLength === 0 ? conn : new ReplayConn(conn, prefix);
 }

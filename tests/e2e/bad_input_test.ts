@@ -12,6 +12,7 @@ import {
   readFrame,
   writeQuietly,
 } from "../_helpers/frames.ts";
+import { makeTestPki } from "../_helpers/pki.ts";
 import { freePorts } from "../_helpers/ports.ts";
 import {
   DEFAULT_GO_VERSION,
@@ -170,6 +171,61 @@ for (const server of SERVERS) {
             `frpc output lacks: ${WRONG_TOKEN_TEXT}`,
           );
         });
+      },
+    });
+  }
+
+  for (const client of ["ts", "go"] as Impl[]) {
+    const skip = skipReason(server) ?? skipReason(client);
+    Deno.test({
+      name: `bad input [${sLabel}] mTLS: ${label(client, "frpc")} without a client certificate ` +
+        `is refused, exits 1${skip ? ` (skipped: ${skip})` : ""}`,
+      ignore: skip !== undefined,
+      async fn() {
+        const dir = await Deno.makeTempDir({ prefix: "frp-test-pki-" });
+        try {
+          const pki = await makeTestPki(dir);
+          const [bindPort] = freePorts(1);
+          await using frps = await startFrps({
+            impl: server,
+            config: {
+              bindAddr: "127.0.0.1",
+              bindPort,
+              auth: { token: TOKEN },
+              transport: {
+                tls: {
+                  certFile: pki.serverCert,
+                  keyFile: pki.serverKey,
+                  trustedCaFile: pki.caCert,
+                },
+              },
+            },
+          });
+          await using frpc = await startFrpc({
+            impl: client,
+            config: {
+              serverAddr: "127.0.0.1",
+              serverPort: bindPort,
+              auth: { token: TOKEN },
+              transport: { tls: { trustedCaFile: pki.caCert, serverName: "127.0.0.1" } },
+            },
+            waitFor: null,
+          });
+          await withLogs([frps, frpc], async () => {
+            const status = await frpc.waitExit(15000);
+            assertEquals(status.code, 1, "frpc exit code");
+            assert(
+              frpc.lines.some((l) => l.includes("login to the server failed: ")),
+              "frpc output lacks: login to the server failed: ",
+            );
+            assert(
+              !frpc.lines.some((l) => /login to server success/.test(l)),
+              "frpc logged in without a client certificate",
+            );
+          });
+        } finally {
+          await Deno.remove(dir, { recursive: true }).catch(() => {});
+        }
       },
     });
   }
