@@ -75,7 +75,8 @@ export async function handleUdpWorkConn(ctx: WorkConnContext): Promise<void> {
             const d = await sock.recv();
             if (!d) break;
             mp.last = Date.now();
-            send({ type: "UDPPacket", body: encodeUdpPacket(d.data, remote) });
+            const reply = d.data.subarray(0, common.udpPacketSize);
+            send({ type: "UDPPacket", body: encodeUdpPacket(reply, remote) });
           }
         })();
       }

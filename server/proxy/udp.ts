@@ -76,7 +76,9 @@ export async function createUdpProxy(ctx: ProxyContext): Promise<ServerProxy> {
       const conn = work;
       if (!conn) continue;
       try {
-        await writeMessage(conn, { type: "UDPPacket", body: encodeUdpPacket(d.data, d.addr) });
+        // frps reads into a udpPacketSize buffer, so longer datagrams arrive truncated
+        const data = d.data.subarray(0, server.config.udpPacketSize);
+        await writeMessage(conn, { type: "UDPPacket", body: encodeUdpPacket(data, d.addr) });
       } catch {
         conn.close();
       }

@@ -35,7 +35,12 @@ export interface Frp extends AsyncDisposable {
   frpcs: Proc[];
   bindPort: number;
   /** Starts another frpc with these proxies. */
-  addClient(proxies: Record<string, unknown>[], impl?: Impl, extra?: Record<string, unknown>): Promise<Proc>;
+  addClient(
+    proxies: Record<string, unknown>[],
+    impl?: Impl,
+    extra?: Record<string, unknown>,
+    waitProxies?: boolean,
+  ): Promise<Proc>;
   /** All process output, for failure messages. */
   logs(): string;
 }
@@ -67,7 +72,7 @@ export async function startFrp(o: FrpOptions): Promise<Frp> {
     frps,
     frpcs,
     bindPort,
-    async addClient(proxies, impl = o.pair.client, extra = {}) {
+    async addClient(proxies, impl = o.pair.client, extra = {}, waitProxies = o.waitProxies) {
       const c = await startFrpc({
         impl,
         config: {
@@ -86,7 +91,7 @@ export async function startFrp(o: FrpOptions): Promise<Frp> {
         throw e;
       });
       frpcs.push(c);
-      if (o.waitProxies !== false) {
+      if (waitProxies !== false) {
         for (const p of proxies) {
           if ((p as { healthCheck?: unknown }).healthCheck) continue;
           await c.waitForLine(new RegExp(`\\[${p.name}\\] start proxy success`), 15000);
@@ -205,11 +210,17 @@ export async function curl(args: string[], timeoutMs = 20000): Promise<CurlResul
     `curl ${args.join(" ")}`,
   );
   const text = new TextDecoder("latin1").decode(out.stdout);
-  return { ...parseRawResponses(text), code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+  return {
+    ...parseRawResponses(text),
+    code: out.code,
+    stderr: new TextDecoder().decode(out.stderr),
+  };
 }
 
 /** Parses the last response head (+ body) out of curl -i output (skips 1xx / proxy 200s). */
-export function parseRawResponses(text: string): { status: number; headers: Record<string, string>; body: string } {
+export function parseRawResponses(
+  text: string,
+): { status: number; headers: Record<string, string>; body: string } {
   let rest = text;
   for (;;) {
     const m = /^HTTP\/[\d.]+ (\d{3})[^\r\n]*\r?\n/.exec(rest);
@@ -292,4 +303,157 @@ export async function waitUntil(fn: () => Promise<boolean> | boolean, ms: number
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+/**
+ * A CA and a leaf certificate for `names` (SANs), made with the openssl CLI. `cert` is the
+ * leaf (what servers present), `ca` the trust anchor for clients.
+ */
+export async function selfSignedCert(
+  names: string[],
+): Promise<{ cert: string; key: string; ca: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "frp-test-cert-" });
+  const run = async (args: string[]) => {
+    const out = await new Deno.Command("openssl", {
+      args,
+      cwd: dir,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+  };
+  try {
+    const san = names.map((n) => `DNS:${n}`).join(",");
+    await run([
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "2",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+      "-subj",
+      "/CN=frp test ca",
+    ]);
+    await run([
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "leaf.key",
+      "-out",
+      "leaf.csr",
+      "-subj",
+      `/CN=${names[0]}`,
+    ]);
+    await Deno.writeTextFile(
+      `${dir}/ext.cnf`,
+      `basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`,
+    );
+    await run([
+      "x509",
+      "-req",
+      "-in",
+      "leaf.csr",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "2",
+      "-out",
+      "leaf.pem",
+      "-extfile",
+      "ext.cnf",
+    ]);
+    return {
+      cert: await Deno.readTextFile(`${dir}/leaf.pem`),
+      key: await Deno.readTextFile(`${dir}/leaf.key`),
+      ca: await Deno.readTextFile(`${dir}/ca.pem`),
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** A TLS server that greets with `<name>\n` and then echoes. */
+export function startTlsGreeter(
+  name: string,
+  tls: { cert: string; key: string },
+): { port: number; close(): void } {
+  const l = Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: tls.cert, key: tls.key });
+  (async () => {
+    for await (const c of l) {
+      (async () => {
+        try {
+          await c.handshake();
+          await c.write(new TextEncoder().encode(`${name}\n`));
+          const buf = new Uint8Array(16384);
+          for (;;) {
+            const n = await c.read(buf);
+            if (n === null) break;
+            await c.write(buf.subarray(0, n));
+          }
+        } catch { /* client went away */ }
+        try {
+          c.close();
+        } catch { /* closed */ }
+      })();
+    }
+  })().catch(() => {});
+  return { port: (l.addr as Deno.NetAddr).port, close: () => l.close() };
+}
+
+/** Connects to 127.0.0.1:`port`, TLS with SNI `sni`, returns the greeting line. */
+export async function tlsGreeting(port: number, sni: string, caCert: string): Promise<string> {
+  const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
+  const conn = await withTimeout(
+    Deno.startTls(tcp, { hostname: sni, caCerts: [caCert] }),
+    10000,
+    `TLS to ${sni}`,
+  );
+  try {
+    const buf = new Uint8Array(1024);
+    let text = "";
+    while (!text.includes("\n")) {
+      const n = await withTimeout(conn.read(buf), 10000, `greeting from ${sni}`);
+      if (n === null) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    await conn.write(new TextEncoder().encode("echo-me"));
+    let echo = "";
+    while (echo.length < 7) {
+      const n = await withTimeout(conn.read(buf), 10000, "echo");
+      if (n === null) break;
+      echo += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    if (echo !== "echo-me") throw new Error(`bad echo ${JSON.stringify(echo)}`);
+    return text.trim();
+  } finally {
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  }
+}
+
+/** Runs `openssl s_client` with SNI; returns its combined output. */
+export async function opensslSClient(port: number, sni: string): Promise<string> {
+  const out = await withTimeout(
+    new Deno.Command("openssl", {
+      args: ["s_client", "-connect", `127.0.0.1:${port}`, "-servername", sni, "-brief"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output(),
+    15000,
+    "openssl s_client",
+  );
+  const d = new TextDecoder();
+  return d.decode(out.stdout) + d.decode(out.stderr);
 }
