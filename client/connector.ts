@@ -7,7 +7,7 @@
  */
 import type { Duplex } from "../protocol/duplex.ts";
 import { YamuxSession } from "../protocol/yamux/mod.ts";
-import { dialTcp, startClientTls } from "../transport/mod.ts";
+import { dialTcp, startClientTls, TlsEngineFallbackError } from "../transport/mod.ts";
 import type { ClientCommonConfig } from "../config/types.ts";
 
 /** Opens logical connections to frps for one client session. */
@@ -27,6 +27,16 @@ export class Connector {
   }
 
   async #dialPhysical(): Promise<Duplex> {
+    try {
+      return await this.#dialOnce();
+    } catch (err) {
+      // The first native TLS handshake learnt that it verifies certificates: redial via node:tls.
+      if (err instanceof TlsEngineFallbackError) return await this.#dialOnce();
+      throw err;
+    }
+  }
+
+  async #dialOnce(): Promise<Duplex> {
     const cfg = this.#cfg;
     const t = cfg.transport;
     if (t.protocol !== "tcp") {

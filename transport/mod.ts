@@ -6,7 +6,12 @@
 
 export { dialTcp, listenTcp, TcpConn, TcpListener, tryBindTcp } from "./tcp.ts";
 export type { DialTcpOptions } from "./tcp.ts";
-export { NativeTlsConn, setNativeInsecureTls, startClientTls } from "./tls_client.ts";
+export {
+  NativeTlsConn,
+  setNativeInsecureTls,
+  startClientTls,
+  TlsEngineFallbackError,
+} from "./tls_client.ts";
 export type { ClientTlsOptions } from "./tls_client.ts";
 export {
   acceptServerTls,

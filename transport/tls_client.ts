@@ -2,14 +2,17 @@
  * frpc-side TLS (wire-v1.md §3.2–3.3): optional 0x17 first byte, then a TLS client handshake.
  *
  * Two engines:
- * - "native": `Deno.startTls` on the raw TCP socket (rustls, fastest). Used when the conn is a
- *   plain {@link TcpConn}, no client certificate is configured, and either `trustedCaFile` is
- *   set (verification on) or native skip-verify was enabled with
- *   {@link setNativeInsecureTls} (only valid when the process runs with
- *   `--unsafely-ignore-certificate-errors`; Deno has no per-connection skip option).
+ * - "native": `Deno.startTls` on the raw TCP socket (rustls, fastest). Used only for frp's
+ *   default skip-verify mode (no `trustedCaFile`, no client certificate) on a plain
+ *   {@link TcpConn}, and only when the process runs with `--unsafely-ignore-certificate-errors`
+ *   (Deno has no per-connection skip option). Whether the flag is on is learnt from the first
+ *   native handshake: a certificate error then raises {@link TlsEngineFallbackError} once, the
+ *   caller redials, and every later connection uses "node".
  * - "node": node:tls `tls.connect({ socket })` over an adapter. Works on any Conn (websocket,
  *   proxy tunnels, prefixed conns), supports per-connection `rejectUnauthorized: false`
- *   (frp's default InsecureSkipVerify) and client certificates (mTLS).
+ *   (frp's default InsecureSkipVerify) and client certificates (mTLS). It keeps verifying
+ *   `trustedCaFile` even when the process-wide flag above is set, which is why every verifying
+ *   connection goes through it.
  *
  * @module
  */
@@ -40,15 +43,34 @@ export interface ClientTlsOptions {
   engine?: "auto" | "native" | "node";
 }
 
-let nativeInsecure = false;
+/** undefined = not yet known whether `--unsafely-ignore-certificate-errors` is in effect. */
+let nativeInsecure: boolean | undefined;
 
 /**
- * Lets skip-verify connections use the native engine. Call only if the process was started with
- * `--unsafely-ignore-certificate-errors` (or `=<serverAddr>`): otherwise their handshakes fail
- * with "invalid peer certificate".
+ * Forces (true) or forbids (false) the native engine for skip-verify connections; `undefined`
+ * goes back to learning it from the next handshake.
  */
-export function setNativeInsecureTls(enabled: boolean): void {
+export function setNativeInsecureTls(enabled: boolean | undefined): void {
   nativeInsecure = enabled;
+}
+
+/**
+ * The native engine turned out to verify certificates (the process lacks
+ * `--unsafely-ignore-certificate-errors`). The connection is gone; redial once and the node
+ * engine is used from now on.
+ */
+export class TlsEngineFallbackError extends Error {
+  constructor(cause: unknown) {
+    super("native TLS needs --unsafely-ignore-certificate-errors; falling back to node:tls", {
+      cause,
+    });
+    this.name = "TlsEngineFallbackError";
+  }
+}
+
+function isCertificateError(e: unknown): boolean {
+  const text = e instanceof Error ? `${e.name} ${e.message}` : String(e);
+  return /certificate|UnknownIssuer|InvalidCertificate|NotValidForName/i.test(text);
 }
 
 const fileCache = new Map<string, Promise<string>>();
@@ -113,8 +135,10 @@ export async function startClientTls(conn: Conn, opts: ClientTlsOptions): Promis
   const name = unbracket(opts.serverName || opts.hostname);
   const wantClientCert = !!(opts.certFile && opts.keyFile);
   let engine = opts.engine ?? "auto";
+  const learning = engine === "auto" && nativeInsecure === undefined;
   if (engine === "auto") {
-    engine = conn instanceof TcpConn && !wantClientCert && (opts.trustedCaFile || nativeInsecure)
+    engine = conn instanceof TcpConn && !wantClientCert && !opts.trustedCaFile &&
+        nativeInsecure !== false
       ? "native"
       : "node";
   }
@@ -129,7 +153,17 @@ export async function startClientTls(conn: Conn, opts: ClientTlsOptions): Promis
     ]);
     if (opts.sendCustomFirstByte) await writeAll(conn, new Uint8Array([FRP_TLS_HEAD_BYTE]));
     if (engine === "native") {
-      return await nativeHandshake(conn as TcpConn, name, ca, timeoutMs);
+      try {
+        const out = await nativeHandshake(conn as TcpConn, name, ca, timeoutMs);
+        if (learning && !ca) nativeInsecure = true;
+        return out;
+      } catch (e) {
+        if (learning && !ca && isCertificateError(e)) {
+          nativeInsecure = false;
+          throw new TlsEngineFallbackError(e);
+        }
+        throw e;
+      }
     }
     return await nodeHandshake(conn, name, ca, cert, key, timeoutMs);
   } catch (e) {

@@ -4,7 +4,7 @@ import {
   rejects as assertRejects,
 } from "node:assert/strict";
 import type { Conn } from "../protocol/duplex.ts";
-import { startClientTls } from "./tls_client.ts";
+import { setNativeInsecureTls, startClientTls, TlsEngineFallbackError } from "./tls_client.ts";
 import {
   acceptServerTls,
   createTlsServerContext,
@@ -54,6 +54,30 @@ async function roundTrip(
   assertEquals(got, "echo:hello tls");
 }
 
+// Tests run without --unsafely-ignore-certificate-errors: skip-verify must go through node:tls.
+setNativeInsecureTls(false);
+
+Deno.test("tls: auto engine learns once that native skip-verify is unavailable", async () => {
+  setNativeInsecureTls(undefined);
+  try {
+    const [cRaw, sRaw] = await tcpPair();
+    const server = acceptServerTls(sRaw, selfSigned, { force: false, timeoutMs: 5000 })
+      .then((c) => c.close(), () => {});
+    let fell = false;
+    try {
+      await startClientTls(cRaw, { hostname: "127.0.0.1", sendCustomFirstByte: false });
+    } catch (e) {
+      fell = e instanceof TlsEngineFallbackError;
+    }
+    await server;
+    assertEquals(fell, true);
+    // The redial now uses node:tls and succeeds.
+    await roundTrip(selfSigned, { sendCustomFirstByte: false });
+  } finally {
+    setNativeInsecureTls(false);
+  }
+});
+
 Deno.test("tls: self-signed, node engine, with 0x17", async () => {
   await roundTrip(selfSigned, { sendCustomFirstByte: true });
 });
@@ -62,7 +86,7 @@ Deno.test("tls: self-signed, node engine, without 0x17 (plain ClientHello)", asy
   await roundTrip(selfSigned, { sendCustomFirstByte: false });
 });
 
-Deno.test("tls: trustedCaFile, auto → native engine, IP and serverName", async () => {
+Deno.test("tls: trustedCaFile, auto → node engine (verifies), IP and serverName", async () => {
   await roundTrip(caSigned, { sendCustomFirstByte: false, trustedCaFile: f("ca.crt") });
   await roundTrip(caSigned, {
     sendCustomFirstByte: true,

@@ -14,6 +14,9 @@ export const FRPS_FLAGS: readonly string[] = [
 
 /** Flags passed to `deno run` for `client/main.ts`. */
 export const FRPC_FLAGS: readonly string[] = [
+  // frp's default TLS client skips verification; Deno's fast native TLS can only do that
+  // process-wide. Verifying connections (trustedCaFile, mTLS) use node:tls, which still verifies.
+  "--unsafely-ignore-certificate-errors",
   "--allow-net",
   "--allow-read",
   "--allow-write",
