@@ -136,13 +136,13 @@ function dropDotKeys(v: unknown): unknown {
 }
 
 /** Render + parse + decode one v1 file. Throws ConfigError with located messages. */
-function decodeV1Text(
+async function decodeV1Text(
   text: string,
   file: string,
   kind: "server" | "client",
   strict: boolean,
   env: Record<string, string>,
-): Record<string, unknown> {
+): Promise<Record<string, unknown>> {
   let rendered: string;
   try {
     rendered = renderTemplate(text, env);
@@ -152,7 +152,7 @@ function decodeV1Text(
   }
   let parsed: Parsed;
   try {
-    parsed = parseConfigText(rendered, file);
+    parsed = await parseConfigText(rendered, file);
   } catch (e) {
     if (e instanceof ParseError) throw new ConfigError(`${file}: ${e.message}`);
     throw e;
@@ -243,7 +243,7 @@ export async function loadServerConfig(
   if (legacy) {
     decoded = convertLegacyServer(renderLegacy(text, path, env), path);
     warnings.push(INI_DEPRECATION_WARNING);
-  } else decoded = decodeV1Text(text, path, "server", strict, env);
+  } else decoded = await decodeV1Text(text, path, "server", strict, env);
   const r = finishServer(decoded, allowUnsafe);
   warnings.push(...r.warnings);
   if (opts.resolveTokenSource !== false && r.config.auth.method === "token") {
@@ -358,7 +358,7 @@ export async function loadClientConfig(
     parts = splitClient(conv);
     warnings.push(INI_DEPRECATION_WARNING);
   } else {
-    parts = splitClient(decodeV1Text(text, path, "client", strict, env));
+    parts = splitClient(await decodeV1Text(text, path, "client", strict, env));
     // includes
     const cwd = host.cwd();
     for (const pattern of (parts.common.includes as string[] | undefined) ?? []) {
@@ -377,7 +377,7 @@ export async function loadClientConfig(
         const full = `${dir}/${f}`;
         try {
           const t = await readFile(host, full);
-          const d = splitClient(decodeV1Text(t, full, "client", strict, env));
+          const d = splitClient(await decodeV1Text(t, full, "client", strict, env));
           parts.proxies.push(...d.proxies);
           parts.visitors.push(...d.visitors);
         } catch (e) {

@@ -7,7 +7,6 @@
  */
 
 import { parse as parseToml, TomlError } from "smol-toml";
-import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import type { PathPart } from "./decode.ts";
 
 export type Format = "toml" | "json" | "yaml";
@@ -43,7 +42,7 @@ function lineCol(text: string, offset: number): { line: number; column: number }
 }
 
 /** Parse rendered config text, choosing the format like frp. */
-export function parseConfigText(text: string, fileName: string): Parsed {
+export async function parseConfigText(text: string, fileName: string): Promise<Parsed> {
   let tomlErr: unknown;
   try {
     const v = parseToml(text);
@@ -82,10 +81,12 @@ export function parseConfigText(text: string, fileName: string): Parsed {
       );
     }
   }
-  return parseYaml(text);
+  return await parseYaml(text);
 }
 
-function parseYaml(text: string): Parsed {
+/** The YAML library costs ~12 MiB of RSS, so it is loaded only when a YAML config is read. */
+async function parseYaml(text: string): Promise<Parsed> {
+  const { isMap, isScalar, isSeq, parseDocument } = await import("yaml");
   const doc = parseDocument(text, {
     version: "1.1",
     merge: true,

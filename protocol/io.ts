@@ -171,8 +171,10 @@ export function relay(
         if (big === null) {
           // A full small read means a burst: borrow a large buffer for the next reads.
           if (n === small.byteLength) big = pool.get();
-        } else if (n < big.byteLength) {
-          // Source drained: the next read will likely wait, so do not hold 64 KiB idle.
+        } else if (n < small.byteLength) {
+          // Traffic went light: the next read will likely wait, so do not hold 64 KiB idle.
+          // (A merely short read of a busy stream keeps the big buffer: flipping back to 4 KiB
+          // reads under load costs a syscall per 4 KiB.)
           pool.put(big);
           big = null;
         }
