@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { FlagError, parseFlags } from "../cli/flags.ts";
+import { runPrologue } from "../cli/command.ts";
 import { createLogger, hostInfo, println } from "../cli/runtime.ts";
 import { ConfigError, loadClientConfig, verifyClientConfig } from "../config/mod.ts";
 import { CLIENT_VERSION, LoginError } from "./service.ts";
@@ -32,41 +32,19 @@ Flags:
 
 /** Runs the frpc CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseFlags(argv, FLAGS);
-  } catch (err) {
-    if (err instanceof FlagError) {
-      println(`Error: ${err.message}`);
-      println(USAGE);
-      return 1;
-    }
-    throw err;
-  }
-  const { flags, lists, args } = parsed;
-  if (flags.help) {
-    println(USAGE);
-    return 0;
-  }
-  if (flags.version) {
-    println(CLIENT_VERSION);
-    return 0;
-  }
-  const strict = flags["strict-config"] !== false;
-  const allowUnsafe = lists["allow-unsafe"] ?? [];
-  const configPath = typeof flags.config === "string" ? flags.config : "./frpc.ini";
-  if (args[0] === "verify") {
-    const r = await verifyClientConfig(configPath, { strict, allowUnsafe });
-    for (const line of r.output) println(line);
-    return r.exitCode;
-  }
-  if (args.length > 0) {
-    println(`Error: unknown command "${args[0]}" for "frpc"`);
-    return 1;
-  }
+  const cli = await runPrologue(argv, {
+    name: "frpc",
+    flags: FLAGS,
+    usage: USAGE,
+    version: CLIENT_VERSION,
+    defaultConfig: "./frpc.ini",
+    verify: verifyClientConfig,
+  });
+  if (typeof cli === "number") return cli;
+  const { configPath, loadOptions } = cli;
   let loaded;
   try {
-    loaded = await loadClientConfig(configPath, { strict, allowUnsafe });
+    loaded = await loadClientConfig(configPath, loadOptions);
   } catch (err) {
     println(err instanceof ConfigError ? err.message : String(err));
     return 1;

@@ -100,3 +100,19 @@ export class LimitedDuplex implements Duplex {
     this.inner.close();
   }
 }
+
+/**
+ * A limiter for a configured `bandwidthLimit` when `active` (the mode matches this side), or
+ * null when there is no valid positive limit. Config validation already rejected bad values,
+ * so an unparsable one here means "no limit", as frp treats it.
+ */
+export function limiterFor(limit: string | undefined, active: boolean): RateLimiter | null {
+  if (!active) return null;
+  let rate = 0;
+  try {
+    rate = parseBandwidth(limit);
+  } catch {
+    rate = 0;
+  }
+  return rate > 0 ? new RateLimiter(rate) : null;
+}

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { FlagError, parseFlags } from "../cli/flags.ts";
+import { runPrologue } from "../cli/command.ts";
 import { createLogger, println } from "../cli/runtime.ts";
 import {
   completeServerConfig,
@@ -71,42 +71,21 @@ Flags:
 
 /** Runs the frps CLI; resolves to the process exit code (or never, while serving). */
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseFlags(argv, FLAGS);
-  } catch (err) {
-    if (err instanceof FlagError) {
-      println(`Error: ${err.message}`);
-      println(USAGE);
-      return 1;
-    }
-    throw err;
-  }
-  const { flags, lists, args } = parsed;
-  if (flags.help) {
-    println(USAGE);
-    return 0;
-  }
-  if (flags.version) {
-    println(FRP_VERSION);
-    return 0;
-  }
-  const strict = flags["strict-config"] !== false;
-  const allowUnsafe = lists["allow-unsafe"] ?? [];
-  const configPath = typeof flags.config === "string" ? flags.config : "";
-  if (args[0] === "verify") {
-    const r = await verifyServerConfig(configPath, { strict, allowUnsafe });
-    for (const line of r.output) println(line);
-    return r.exitCode;
-  }
-  if (args.length > 0) {
-    println(`Error: unknown command "${args[0]}" for "frps"`);
-    return 1;
-  }
+  const cli = await runPrologue(argv, {
+    name: "frps",
+    flags: FLAGS,
+    usage: USAGE,
+    version: FRP_VERSION,
+    defaultConfig: "",
+    verify: verifyServerConfig,
+  });
+  if (typeof cli === "number") return cli;
+  const { configPath, loadOptions } = cli;
+  const { flags } = cli.parsed;
   let config;
   try {
     if (configPath) {
-      const loaded = await loadServerConfig(configPath, { strict, allowUnsafe });
+      const loaded = await loadServerConfig(configPath, loadOptions);
       for (const w of loaded.warnings) println(`WARNING: ${w}`);
       config = loaded.config;
     } else {

@@ -8,7 +8,7 @@
 import type { Duplex } from "../../protocol/duplex.ts";
 import type { StartWorkConn } from "../../protocol/msg/messages.ts";
 import type { ProxyConfig } from "../../config/types.ts";
-import { LimitedDuplex, parseBandwidth, RateLimiter } from "../../protocol/bandwidth.ts";
+import { LimitedDuplex, limiterFor, type RateLimiter } from "../../protocol/bandwidth.ts";
 import { buildProxyProtocolHeader } from "../../protocol/proxy_protocol.ts";
 
 const limiters = new WeakMap<ProxyConfig, RateLimiter | null>();
@@ -17,15 +17,7 @@ const limiters = new WeakMap<ProxyConfig, RateLimiter | null>();
 export function clientLimiter(cfg: ProxyConfig): RateLimiter | null {
   let l = limiters.get(cfg);
   if (l === undefined) {
-    let rate = 0;
-    if (cfg.transport.bandwidthLimitMode !== "server") {
-      try {
-        rate = parseBandwidth(cfg.transport.bandwidthLimit);
-      } catch {
-        rate = 0;
-      }
-    }
-    l = rate > 0 ? new RateLimiter(rate) : null;
+    l = limiterFor(cfg.transport.bandwidthLimit, cfg.transport.bandwidthLimitMode !== "server");
     limiters.set(cfg, l);
   }
   return l;

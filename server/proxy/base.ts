@@ -11,7 +11,7 @@ import type { NewProxy, StartWorkConn } from "../../protocol/msg/messages.ts";
 import { writeMessage } from "../../protocol/msg/frame_v1.ts";
 import { wrapProxyConn } from "../../protocol/wrap.ts";
 import { relay } from "../../protocol/io.ts";
-import { LimitedDuplex, parseBandwidth, RateLimiter } from "../../protocol/bandwidth.ts";
+import { LimitedDuplex, limiterFor, type RateLimiter } from "../../protocol/bandwidth.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { ServerContext } from "../context.ts";
 import type { Control } from "../control.ts";
@@ -82,15 +82,7 @@ const limiters = new WeakMap<ProxyContext, RateLimiter | null>();
 function serverLimiter(ctx: ProxyContext): RateLimiter | null {
   let l = limiters.get(ctx);
   if (l === undefined) {
-    let rate = 0;
-    if (ctx.msg.bandwidth_limit_mode === "server") {
-      try {
-        rate = parseBandwidth(ctx.msg.bandwidth_limit);
-      } catch {
-        rate = 0;
-      }
-    }
-    l = rate > 0 ? new RateLimiter(rate) : null;
+    l = limiterFor(ctx.msg.bandwidth_limit, ctx.msg.bandwidth_limit_mode === "server");
     limiters.set(ctx, l);
   }
   return l;

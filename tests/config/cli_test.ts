@@ -1,12 +1,28 @@
-// CLI-level checks: verify output lines and exit codes as a subprocess, never a stack trace.
+// CLI-level checks on the real entrypoints: output lines and exit codes, never a stack trace.
+import { FRPC_FLAGS, FRPS_FLAGS } from "../_helpers/permissions.ts";
+
 const ROOT = new URL("../../", import.meta.url).pathname;
 const FIX = `${ROOT}tests/fixtures/config/`;
-const CLI = `${ROOT}tests/config/verify_cli.ts`;
-const FLAGS = ["run", "--allow-read", "--allow-env", "--allow-run"];
 
+/** Runs `frps|frpc verify [-c file] [flags…]` (file = first non-flag argument). */
 async function run(args: string[], cwd = ROOT) {
+  const [bin, ...rest] = args;
+  const file = rest.find((a) =>
+    !a.startsWith("--") && rest[rest.indexOf(a) - 1] !== "--allow-unsafe"
+  );
+  const flags = rest.filter((a) => a !== file);
+  return await exec(
+    bin as "frps" | "frpc",
+    ["verify", ...(file ? ["-c", file] : []), ...flags],
+    cwd,
+  );
+}
+
+async function exec(bin: "frps" | "frpc", args: string[], cwd = ROOT) {
+  const main = bin === "frps" ? "server/main.ts" : "client/main.ts";
+  const perms = bin === "frps" ? FRPS_FLAGS : FRPC_FLAGS;
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [...FLAGS, CLI, ...args],
+    args: ["run", "--quiet", ...perms, `${ROOT}${main}`, ...args],
     cwd,
     stdout: "piped",
     stderr: "piped",
@@ -54,4 +70,18 @@ Deno.test("cli verify: --strict_config=false relaxes unknown fields", async () =
 Deno.test("cli verify: legacy INI accepted", async () => {
   const r = await run(["frpc", `${FIX}legacy/frpc.ini`]);
   assert(r.code === 0, r.stdout);
+});
+
+Deno.test("cli: -v prints the frp version, exit 0; unknown flag and command exit 1", async () => {
+  for (const bin of ["frps", "frpc"] as const) {
+    const v = await exec(bin, ["-v"]);
+    assert(v.code === 0 && v.stdout === "0.70.1\n", `${bin} -v: ${v.stdout}${v.stderr}`);
+    const bad = await exec(bin, ["--no-such-flag"]);
+    assert(
+      bad.code === 1 && bad.stdout.startsWith("Error: unknown flag: --no-such-flag"),
+      bad.stdout,
+    );
+    const cmd = await exec(bin, ["frobnicate"]);
+    assert(cmd.code === 1 && cmd.stdout.includes(`unknown command "frobnicate"`), cmd.stdout);
+  }
 });
