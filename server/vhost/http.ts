@@ -8,7 +8,7 @@
  */
 import type { Conn, Duplex, NetAddr } from "../../protocol/duplex.ts";
 import { PrefixedDuplex, relay, writeAll } from "../../protocol/io.ts";
-import { DeadlineError } from "../../protocol/deadline.ts";
+import { errorText } from "../../protocol/errors.ts";
 import type { Logger } from "../../log/logger.ts";
 import { canonicalHost, type Routers } from "./router.ts";
 import {
@@ -32,6 +32,16 @@ import {
   tokens,
 } from "./http_codec.ts";
 import { notFoundPage, notFoundResponse } from "./resource.ts";
+import { type Backend, BackendPool } from "./backend_pool.ts";
+import {
+  bytesOf,
+  cleanQuery,
+  credOk,
+  parseBasicAuth,
+  type ParsedTarget,
+  parseTarget,
+  removeHopHeaders,
+} from "./http_request.ts";
 
 /** One registered (domain, location, routeByHTTPUser) route of an http proxy or group. */
 export interface HttpRoute {
@@ -61,182 +71,10 @@ export interface HttpVhostOptions {
 }
 
 const HEADER_READ_TIMEOUT_MS = 60_000;
-const IDLE_TIMEOUT_MS = 60_000;
-const MAX_IDLE_PER_KEY = 5;
 const MAX_DRAIN_BYTES = 256 * 1024;
-
-const HOP_HEADERS = [
-  "connection",
-  "proxy-connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-];
 
 const utf8 = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
-
-/** UTF-8 bytes of a config string as a byte string (what Go writes for it). */
-function bytesOf(s: string): string {
-  return latin1.decode(utf8.encode(s));
-}
-
-/** frp's parseBasicAuth: case-insensitive "Basic " prefix, std base64, split at first ':'. */
-export function parseBasicAuth(v: string | undefined): { user: string; pass: string } | null {
-  if (v === undefined || v.length < 6 || v.slice(0, 6).toLowerCase() !== "basic ") return null;
-  let text: string;
-  try {
-    const b64 = v.slice(6);
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) return null;
-    text = latin1.decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
-  } catch {
-    return null;
-  }
-  const i = text.indexOf(":");
-  if (i < 0) return null;
-  return { user: text.slice(0, i), pass: text.slice(i + 1) };
-}
-
-/** Credentials from config as byte strings (header values are compared bytewise). */
-function credOk(route: HttpRoute, c: { user: string; pass: string } | null): boolean {
-  if (route.username === "" && route.password === "") return true;
-  return !!c && c.user === bytesOf(route.username) && c.pass === bytesOf(route.password);
-}
-
-function removeHopHeaders(h: Headers1): void {
-  for (const t of tokens(h.values("connection"))) h.del(t);
-  for (const n of HOP_HEADERS) h.del(n);
-}
-
-/** Go's cleanQueryParams: drops unparsable `&`-separated parts (e.g. with `;`). */
-export function cleanQuery(raw: string): string {
-  const ok = (s: string) => {
-    if (s.includes(";")) return false;
-    try {
-      decodeURIComponent(s.replace(/\+/g, " "));
-      return true;
-    } catch {
-      return /^[^%]*$/.test(s);
-    }
-  };
-  const parts = raw.split("&");
-  if (parts.every((p) => p === "" || ok(p))) return raw;
-  return parts.filter((p) => p !== "" && ok(p)).join("&");
-}
-
-/** Percent-decodes a path the way Go's url.PathUnescape would; throws on bad escapes. */
-function unescapePath(p: string): string {
-  if (!p.includes("%")) return p;
-  const bytes: number[] = [];
-  for (let i = 0; i < p.length; i++) {
-    const c = p.charCodeAt(i);
-    if (c === 0x25) {
-      const hex = p.slice(i + 1, i + 3);
-      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new HttpError(400, "invalid URL escape");
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else {
-      for (const b of utf8.encode(p[i])) bytes.push(b);
-    }
-  }
-  return new TextDecoder().decode(new Uint8Array(bytes));
-}
-
-interface ParsedTarget {
-  /** authority from an absolute-form/CONNECT target ("" for origin-form) */
-  urlHost: string;
-  /** decoded path for routing */
-  path: string;
-  /** raw path as it goes out ("/" at least for absolute-form) */
-  rawPath: string;
-  rawQuery: string | null;
-}
-
-function parseTarget(method: string, target: string): ParsedTarget {
-  if (method === "CONNECT" && !target.startsWith("/")) {
-    return { urlHost: target, path: "", rawPath: "", rawQuery: null };
-  }
-  let rest = target;
-  let urlHost = "";
-  if (!target.startsWith("/") && target !== "*") {
-    const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*)(.*)$/.exec(target);
-    if (!m) throw new HttpError(400, "invalid request URI");
-    urlHost = m[2].includes("@") ? m[2].slice(m[2].lastIndexOf("@") + 1) : m[2];
-    rest = m[3];
-  }
-  const q = rest.indexOf("?");
-  const rawPath = q >= 0 ? rest.slice(0, q) : rest;
-  const rawQuery = q >= 0 ? rest.slice(q + 1) : null;
-  return { urlHost, path: unescapePath(rawPath), rawPath, rawQuery };
-}
-
-interface Backend {
-  conn: Duplex;
-  rd: BufReader;
-  idleTimer?: ReturnType<typeof setTimeout>;
-  idle: boolean;
-}
-
-/** Idle keep-alive backend conns per (route, endpoint): frp's http.Transport pool. */
-class BackendPool {
-  readonly #idle = new Map<HttpRoute, Map<string, Backend[]>>();
-
-  take(route: HttpRoute, ep: string): Backend | undefined {
-    const list = this.#idle.get(route)?.get(ep);
-    while (list && list.length > 0) {
-      const b = list.pop()!;
-      clearTimeout(b.idleTimer);
-      b.idle = false;
-      if (!b.rd.eof) return b;
-      b.conn.close();
-    }
-    return undefined;
-  }
-
-  put(route: HttpRoute, ep: string, b: Backend): void {
-    let eps = this.#idle.get(route);
-    if (!eps) this.#idle.set(route, eps = new Map());
-    let list = eps.get(ep);
-    if (!list) eps.set(ep, list = []);
-    if (list.length >= MAX_IDLE_PER_KEY || b.rd.buffered > 0) {
-      b.conn.close();
-      return;
-    }
-    b.idle = true;
-    list.push(b);
-    const drop = () => {
-      if (!b.idle) return;
-      b.idle = false;
-      const i = list!.indexOf(b);
-      if (i >= 0) list!.splice(i, 1);
-      b.conn.close();
-    };
-    b.idleTimer = setTimeout(drop, IDLE_TIMEOUT_MS);
-    // Like Go's persistConn readLoop: data or EOF on an idle conn retires it.
-    if (!b.rd.reading) b.rd.fill().then(drop, drop);
-  }
-
-  dropRoute(route: HttpRoute): void {
-    const eps = this.#idle.get(route);
-    if (!eps) return;
-    this.#idle.delete(route);
-    for (const list of eps.values()) {
-      for (const b of list) {
-        b.idle = false;
-        clearTimeout(b.idleTimer);
-        b.conn.close();
-      }
-    }
-  }
-
-  closeAll(): void {
-    for (const r of [...this.#idle.keys()]) this.dropRoute(r);
-  }
-}
 
 class TimeoutError extends Error {}
 
@@ -270,7 +108,7 @@ export class HttpVhost {
   handleConn(conn: Conn): void {
     this.#conns.add(conn);
     this.#serve(conn).catch((err) => {
-      this.#opts.log.debug(`http vhost connection error: ${errText(err)}`);
+      this.#opts.log.debug(`http vhost connection error: ${errorText(err)}`);
     }).finally(() => {
       this.#conns.delete(conn);
       conn.close();
@@ -303,7 +141,7 @@ export class HttpVhost {
         keep = await this.#handle(conn, rd, req);
       } catch (err) {
         if (err instanceof HttpError) await this.#writeGoError(conn, err).catch(() => {});
-        else this.#opts.log.debug(`http request error: ${errText(err)}`);
+        else this.#opts.log.debug(`http request error: ${errorText(err)}`);
         return;
       }
       if (!keep) return;
@@ -442,7 +280,7 @@ export class HttpVhost {
       try {
         work = await route.createConn(undefined, conn.remoteAddr);
       } catch (err) {
-        this.#opts.log.warn(`do http connect request [host: ${host}] error: ${errText(err)}`);
+        this.#opts.log.warn(`do http connect request [host: ${host}] error: ${errorText(err)}`);
       }
     }
     if (!work) {
@@ -549,7 +387,7 @@ export class HttpVhost {
           const c = await route.createConn(endpoint || undefined, conn.remoteAddr);
           b = { conn: c, rd: new BufReader(c), idle: false };
         } catch (err) {
-          this.#opts.log.warn(`do http proxy request [host: ${host}] error: ${errText(err)}`);
+          this.#opts.log.warn(`do http proxy request [host: ${host}] error: ${errorText(err)}`);
           if (!(await this.#drain(rd, framing))) keepAlive = false;
           await this.#write404(conn, req, keepAlive);
           return keepAlive;
@@ -570,7 +408,7 @@ export class HttpVhost {
         if (reused && framing.kind === "none" && attempt === 0 && !(err instanceof TimeoutError)) {
           continue;
         }
-        this.#opts.log.warn(`do http proxy request [host: ${host}] error: ${errText(err)}`);
+        this.#opts.log.warn(`do http proxy request [host: ${host}] error: ${errorText(err)}`);
         if (!(await bodyDone.catch(() => false))) keepAlive = false;
         if (err instanceof TimeoutError) {
           await this.#writeSimple(conn, req, 504, [], new Uint8Array(0), keepAlive);
@@ -787,9 +625,4 @@ function sniffType(body: Uint8Array): string {
     return "text/html; charset=utf-8";
   }
   return "text/plain; charset=utf-8";
-}
-
-function errText(err: unknown): string {
-  if (err instanceof DeadlineError) return err.message;
-  return err instanceof Error ? err.message : String(err);
 }

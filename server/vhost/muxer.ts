@@ -11,7 +11,7 @@ import { PrefixedDuplex, writeAll } from "../../protocol/io.ts";
 import type { Logger } from "../../log/logger.ts";
 import { canonicalHost, Routers } from "./router.ts";
 import { BufReader, parseRequestHead } from "./http_codec.ts";
-import { parseBasicAuth } from "./http.ts";
+import { parseBasicAuth } from "./http_request.ts";
 import { notFoundResponse } from "./resource.ts";
 
 /** What a proxy registers on a muxer. */
