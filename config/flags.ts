@@ -5,7 +5,7 @@
  */
 
 import type { PortsRange, ServerConfigInput } from "./types.ts";
-import { parseNumberRange } from "./template.ts";
+import { parseNumberRange } from "./template/mod.ts";
 
 function num(v: string | boolean | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;

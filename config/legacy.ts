@@ -8,7 +8,7 @@
 
 import { ConfigError } from "./errors.ts";
 import { parsePortsRanges } from "./flags.ts";
-import { parseNumberRange } from "./template.ts";
+import { parseNumberRange } from "./template/mod.ts";
 
 export interface IniSection {
   name: string;

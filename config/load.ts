@@ -16,7 +16,7 @@ import { ConfigError } from "./errors.ts";
 import { convertLegacyClient, convertLegacyServer, isLegacyIni } from "./legacy.ts";
 import { parseConfigText, type Parsed, ParseError } from "./parse.ts";
 import { clientSchema, serverSchema } from "./schema.ts";
-import { renderTemplate, TemplateError } from "./template.ts";
+import { renderTemplate, TemplateError } from "./template/mod.ts";
 import type {
   ClientConfig,
   ClientConfigInput,

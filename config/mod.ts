@@ -28,5 +28,5 @@ export {
   parseNumberRangePair,
   renderTemplate,
   TemplateError,
-} from "./template.ts";
+} from "./template/mod.ts";
 export { serverConfigFromFlags } from "./flags.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { FRPC_FLAGS, FRPS_FLAGS } from "../tests/_helpers/permissions.ts";
+import { FRPC_FLAGS, FRPS_FLAGS } from "../cli/permissions.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const exitAfterProof = Deno.args.includes("--exit");

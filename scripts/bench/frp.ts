@@ -2,7 +2,7 @@
  * Starting an frps+frpc pair (Go frp or ours, in any combination) with the bench configs.
  * Only 127.0.0.1 is used.
  */
-import { FRPC_FLAGS, FRPS_FLAGS } from "../../tests/_helpers/permissions.ts";
+import { FRPC_FLAGS, FRPS_FLAGS } from "../../cli/permissions.ts";
 import { freePort, freePorts } from "../../tests/_helpers/ports.ts";
 import {
   FRPC_READY,
