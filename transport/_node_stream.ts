@@ -83,11 +83,14 @@ export function connToNodeDuplex(conn: Conn): NodeDuplex {
 }
 
 const HIGH_WATER = 256 * 1024;
+/** Writes up to this size are copied and not awaited; larger ones are handed over and awaited. */
+const COPY_MAX = 16 * 1024;
 
 /**
  * Exposes a node Duplex (TLSSocket, net.Socket) as a Conn. Incoming chunks are queued; the
- * stream is paused while more than 256 KiB are queued. `write` copies `p` (node keeps a
- * reference to written chunks) and waits for 'drain' when node's buffer is full.
+ * stream is paused while more than 256 KiB are queued. `write` copies small chunks (node keeps
+ * a reference to written chunks) and waits for 'drain' when node's buffer is full; chunks over
+ * 16 KiB are not copied and `write` resolves once node's write callback fired for them.
  */
 export class NodeStreamConn implements Conn {
   readonly localAddr: NetAddr;
@@ -194,13 +197,33 @@ export class NodeStreamConn implements Conn {
     if (this.#error) throw this.#error;
     const s = this.stream;
     if (s.destroyed || s.writableEnded) throw new Deno.errors.BrokenPipe("write after close");
-    const ok = s.write(p.slice());
-    if (!ok) {
-      while (s.writableNeedDrain && !s.destroyed && !this.#error) {
-        await new Promise<void>((r) => (this.#drainWake = r));
+    if (p.byteLength <= COPY_MAX) {
+      // Small writes: copy (node keeps a reference) and return at once unless node is full.
+      const ok = s.write(p.slice());
+      if (!ok) {
+        while (s.writableNeedDrain && !s.destroyed && !this.#error) {
+          await new Promise<void>((r) => (this.#drainWake = r));
+        }
+        if (this.#error) throw this.#error;
       }
-      if (this.#error) throw this.#error;
+      return p.byteLength;
     }
+    // Large writes (yamux frames, relay bursts) exceed node's high-water mark, so waiting for
+    // 'drain' was needed anyway: hand `p` over without a copy and resolve only once node has
+    // finished with it (its write callback), so the caller may reuse the buffer afterwards.
+    let done = false;
+    let err: Error | null = null;
+    s.write(p, (e?: Error | null) => {
+      done = true;
+      err = e ?? null;
+      this.#notifyDrain();
+    });
+    while (!done && !s.destroyed && !this.#error) {
+      await new Promise<void>((r) => (this.#drainWake = r));
+    }
+    if (this.#error) throw this.#error;
+    if (err) throw err;
+    if (!done) throw new Deno.errors.BrokenPipe("write after close");
     return p.byteLength;
   }
 

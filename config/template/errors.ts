@@ -8,6 +8,7 @@
 /** Template name used in error messages (`template: frp:LINE: …`). */
 export const NAME = "frp";
 
+/** A lex, parse or execution failure, with Go's message text. */
 export class TemplateError extends Error {
   constructor(message: string) {
     super(message);

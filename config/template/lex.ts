@@ -7,6 +7,7 @@
 
 import { NAME, TemplateError } from "./errors.ts";
 
+/** One token inside an action. */
 export type Tok =
   | { t: "field"; v: string; pos: number }
   | { t: "var"; v: string; pos: number }
@@ -27,6 +28,7 @@ interface RawAction {
   toks: Tok[];
   pos: number;
 }
+/** A run of literal text, or one action with its tokens. */
 export type Piece = { kind: "text"; text: string } | { kind: "action"; a: RawAction };
 
 /** Template source with line/column lookup for error messages. */
