@@ -8,6 +8,7 @@ import type { ServerConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { PortManager } from "./ports.ts";
 import type { Control } from "./control.ts";
+import type { ServerProxy } from "./proxy/base.ts";
 import { GroupRegistry, VhostRuntime } from "./vhost/mod.ts";
 
 /** The version we report to clients (LoginResp.version) and in `-v`. */
@@ -21,6 +22,8 @@ export class ServerContext {
   readonly udpPorts: PortManager;
   /** Live client sessions by run id. */
   readonly controls: Map<string, Control> = new Map();
+  /** Every running proxy by wire name, server-wide: names are unique across clients. */
+  readonly proxies: Map<string, ServerProxy> = new Map();
   /** vhost HTTP/HTTPS/tcpmux routers and listeners (server/vhost/mod.ts). */
   readonly vhost: VhostRuntime;
   /** Load-balancing groups (server/group/mod.ts). */

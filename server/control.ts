@@ -110,7 +110,9 @@ export class Control {
         const m = await readMessage(this.#conn);
         switch (m.type) {
           case "NewProxy":
-            this.#newProxy(m.body);
+            // In order, as Go's dispatcher does: a duplicate name or a CloseProxy must not
+            // overtake a registration that is still binding its port.
+            await this.#newProxy(m.body);
             break;
           case "CloseProxy":
             this.#closeProxy(m.body.proxy_name ?? "");
@@ -147,7 +149,7 @@ export class Control {
     let remoteAddr = "";
     let error = "";
     try {
-      if (this.proxies.has(name)) throw new Error(`proxy [${name}] already exists`);
+      if (this.server.proxies.has(name)) throw new Error(`proxy [${name}] already exists`);
       const usesPort = PORT_PROXY_TYPES.has(type);
       const max = this.server.config.maxPortsPerClient;
       if (usesPort && max > 0 && this.#portsUsed >= max) {
@@ -173,7 +175,13 @@ export class Control {
         pxy.close();
         return;
       }
+      if (this.server.proxies.has(name)) {
+        // another client took the name while this one was binding
+        pxy.close();
+        throw new Error(`proxy name [${name}] is already in use`);
+      }
       this.proxies.set(name, pxy);
+      this.server.proxies.set(name, pxy);
       remoteAddr = pxy.remoteAddr;
       this.log.info(`new proxy [${name}] type [${type}] success`);
     } catch (err) {
@@ -190,6 +198,7 @@ export class Control {
     const pxy = this.proxies.get(name);
     if (!pxy) return;
     this.proxies.delete(name);
+    if (this.server.proxies.get(name) === pxy) this.server.proxies.delete(name);
     if (PORT_PROXY_TYPES.has(pxy.type)) this.#portsUsed--;
     pxy.close();
     this.log.info(`close proxy [${name}] success`);
@@ -202,6 +211,7 @@ export class Control {
     clearInterval(this.#heartbeatTimer);
     for (const [name, pxy] of this.proxies) {
       this.server.log.child("proxy/proxy.ts", this.runId, name).info("proxy closing");
+      if (this.server.proxies.get(name) === pxy) this.server.proxies.delete(name);
       pxy.close();
     }
     this.proxies.clear();

@@ -5,7 +5,14 @@
  */
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { freePorts } from "../_helpers/ports.ts";
-import { hasGoFrp, type Impl, type Proc, startFrpc, startFrps, withLogs } from "../_helpers/proc.ts";
+import {
+  hasGoFrp,
+  type Impl,
+  type Proc,
+  startFrpc,
+  startFrps,
+  withLogs,
+} from "../_helpers/proc.ts";
 import { startTcpEcho, tcpRoundTrip, withTimeout } from "../_helpers/services.ts";
 import { encodeMessage, readMessage } from "../../protocol/msg/frame_v1.ts";
 import { privilegeKey } from "../../protocol/crypto/mod.ts";
@@ -178,3 +185,26 @@ Deno.test("heartbeat [ts frps] tcpMux off: a client that never pings is dropped"
     conn.close();
   }
 });
+
+for (const server of ["ts", "go"] as Impl[]) {
+  Deno.test({
+    name: `proxy names are unique server-wide [ts frpc ×2 → ${server} frps]`,
+    ignore: server === "go" && !hasGoFrp(),
+    async fn() {
+      await using echo = startTcpEcho();
+      const [bindPort, portA, portB] = freePorts(3);
+      await using frps = await startFrps({ impl: server, config: serverConfig(bindPort) });
+      await using first = await startFrpc({
+        impl: "ts",
+        config: clientConfig(bindPort, echo.port, portA),
+        waitFor: /\[life\] start proxy success/,
+      });
+      await using second = await startFrpc({
+        impl: "ts",
+        config: clientConfig(bindPort, echo.port, portB),
+        waitFor: /\[life\] start error: proxy \[life\] already exists/,
+      });
+      await withLogs([frps, first, second], () => assertTunnel(portA));
+    },
+  });
+}
