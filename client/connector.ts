@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { Duplex } from "../protocol/duplex.ts";
+import type { Conn, Duplex } from "../protocol/duplex.ts";
+import { websocketClient } from "../protocol/websocket.ts";
 import { YamuxSession } from "../protocol/yamux/mod.ts";
 import { dialTcp, startClientTls, TlsEngineFallbackError } from "../transport/mod.ts";
 import type { ClientCommonConfig } from "../config/types.ts";
@@ -39,25 +40,36 @@ export class Connector {
   async #dialOnce(): Promise<Duplex> {
     const cfg = this.#cfg;
     const t = cfg.transport;
-    if (t.protocol !== "tcp") {
+    if (t.protocol !== "tcp" && t.protocol !== "websocket" && t.protocol !== "wss") {
       throw new Error(`transport protocol [${t.protocol}] is not supported yet`);
     }
-    const conn = await dialTcp({
+    const tcp = await dialTcp({
       hostname: cfg.serverAddr,
       port: cfg.serverPort,
       timeoutMs: t.dialServerTimeout * 1000,
       localIP: t.connectServerLocalIP,
     });
-    if (!t.tls.enable) return conn;
-    try {
-      return await startClientTls(conn, {
+    const tls = (conn: Conn, firstByte: boolean) =>
+      startClientTls(conn, {
         hostname: cfg.serverAddr,
         serverName: t.tls.serverName,
         trustedCaFile: t.tls.trustedCaFile,
         certFile: t.tls.certFile,
         keyFile: t.tls.keyFile,
-        sendCustomFirstByte: !t.tls.disableCustomTLSFirstByte,
+        sendCustomFirstByte: firstByte && !t.tls.disableCustomTLSFirstByte,
       });
+    // Layering as Go's dial hooks order it (wire-v1.md §3.1): websocket = ws, then [0x17] TLS
+    // inside it; wss = TLS (always, no 0x17), then ws addressed to the TLS server name.
+    let conn: Conn = tcp;
+    try {
+      if (t.protocol === "wss") {
+        conn = await tls(conn, false);
+        return await websocketClient(conn, t.tls.serverName || cfg.serverAddr);
+      }
+      if (t.protocol === "websocket") {
+        conn = await websocketClient(conn, `${cfg.serverAddr}:${cfg.serverPort}`);
+      }
+      return t.tls.enable ? await tls(conn, true) : conn;
     } catch (err) {
       conn.close();
       throw err;

@@ -10,6 +10,7 @@ import { PortManager } from "./ports.ts";
 import type { Control } from "./control.ts";
 import type { ServerProxy } from "./proxy/base.ts";
 import { GroupRegistry, VhostRuntime } from "./vhost/mod.ts";
+import { VisitorRegistry } from "./visitor/mod.ts";
 
 /** The version we report to clients (LoginResp.version) and in `-v`. */
 export const FRP_VERSION = "0.70.1";
@@ -28,6 +29,8 @@ export class ServerContext {
   readonly vhost: VhostRuntime;
   /** Load-balancing groups (server/group/mod.ts). */
   readonly groups: GroupRegistry;
+  /** Listeners of stcp/sudp proxies that visitor conns are queued on (server/visitor/). */
+  readonly visitors: VisitorRegistry = new VisitorRegistry();
 
   constructor(config: ServerConfig, log: Logger) {
     this.config = config;

@@ -1,7 +1,7 @@
 /**
  * frps: the bindPort listener, connection classification (sniff, TLS, yamux), and the first
  * message of every logical connection — Login, NewWorkConn or NewVisitorConn
- * (wire-v1.md §4, §6.1, §7.1).
+ * (wire-v1.md §4, §6.1, §7.1, §11.1).
  *
  * @module
  */
@@ -10,6 +10,7 @@ import type { Conn, Duplex } from "../protocol/duplex.ts";
 import type { Login, NewWorkConn } from "../protocol/msg/messages.ts";
 import { readMessage, writeMessage } from "../protocol/msg/frame_v1.ts";
 import { deadline } from "../protocol/deadline.ts";
+import { websocketServer } from "../protocol/websocket.ts";
 import { cryptoDuplex, deriveKey, privilegeKey } from "../protocol/crypto/mod.ts";
 import { randomHexId, timingSafeEqualString } from "../protocol/ids.ts";
 import { YamuxSession } from "../protocol/yamux/mod.ts";
@@ -26,14 +27,16 @@ import type { Logger } from "../log/logger.ts";
 import { FRP_VERSION, ServerContext } from "./context.ts";
 import { Control } from "./control.ts";
 import { TOKEN_MISMATCH, verifyScopedKey } from "./auth.ts";
+import { type ConnAddrs, handleNewVisitorConn } from "./visitor/mod.ts";
 
 const FIRST_MESSAGE_TIMEOUT_MS = 10_000;
+/** Go's websocket listener is an http.Server with ReadHeaderTimeout 60 s. */
+const WEBSOCKET_HEAD_TIMEOUT_MS = 60_000;
 
 /** Hooks other listeners (vhost, dashboard) register to receive shared-port connections. */
 export interface SharedPortHandlers {
   vhostHttp?: (conn: Conn) => void;
   vhostHttps?: (conn: Conn) => void;
-  websocket?: (conn: Conn) => void;
 }
 
 /** A running frps. */
@@ -97,13 +100,27 @@ export class Service {
         return this.#dispatch(this.handlers.vhostHttp, sniffed.conn);
       case "vhost-https":
         return this.#dispatch(this.handlers.vhostHttps, sniffed.conn);
-      case "websocket":
-        return this.#dispatch(this.handlers.websocket, sniffed.conn);
+      case "websocket": {
+        // frpc's websocket transport: the frp byte stream (TLS sniff included) runs inside it.
+        const ws = await deadline(
+          websocketServer(sniffed.conn),
+          WEBSOCKET_HEAD_TIMEOUT_MS,
+          "websocket handshake",
+          () => sniffed.conn.close(),
+        );
+        return await this.#serveFrpConn(ws, raw);
+      }
     }
+    return await this.#serveFrpConn(sniffed.conn, raw);
+  }
+
+  /** TLS sniff, then yamux or a single logical connection (wire-v1.md §4.2–4.4). */
+  async #serveFrpConn(frpConn: Conn, raw: Conn): Promise<void> {
+    const cfg = this.ctx.config;
     const force = cfg.transport.tls.force || !!cfg.transport.tls.trustedCaFile;
-    const conn = await acceptServerTls(sniffed.conn, this.#tls!, { force });
-    const remote = `${raw.remoteAddr.hostname}:${raw.remoteAddr.port}`;
-    if (!cfg.transport.tcpMux) return this.#handleLogical(conn, remote);
+    const conn = await acceptServerTls(frpConn, this.#tls!, { force });
+    const addrs: ConnAddrs = { localAddr: raw.localAddr, remoteAddr: raw.remoteAddr };
+    if (!cfg.transport.tcpMux) return this.#handleLogical(conn, addrs);
     const session = new YamuxSession(conn, {
       role: "server",
       keepAliveIntervalMs: cfg.transport.tcpMuxKeepaliveInterval * 1000,
@@ -113,7 +130,7 @@ export class Service {
     for (;;) {
       const stream = await session.accept();
       if (!stream) break;
-      this.#handleLogical(stream, remote).catch((err) => {
+      this.#handleLogical(stream, addrs).catch((err) => {
         this.#log.child("server/service.ts").debug(`stream error: ${errorText(err)}`);
         stream.close();
       });
@@ -125,7 +142,8 @@ export class Service {
     else conn.close();
   }
 
-  async #handleLogical(conn: Duplex, remote: string): Promise<void> {
+  async #handleLogical(conn: Duplex, addrs: ConnAddrs): Promise<void> {
+    const remote = `${addrs.remoteAddr.hostname}:${addrs.remoteAddr.port}`;
     const m = await deadline(
       readMessage(conn),
       FIRST_MESSAGE_TIMEOUT_MS,
@@ -138,15 +156,7 @@ export class Service {
       case "NewWorkConn":
         return await this.#handleWorkConn(conn, m.body);
       case "NewVisitorConn":
-        await writeMessage(conn, {
-          type: "NewVisitorConnResp",
-          body: {
-            proxy_name: m.body.proxy_name,
-            error: `custom listener for [${m.body.proxy_name}] doesn't exist`,
-          },
-        }).catch(() => {});
-        conn.close();
-        return;
+        return await handleNewVisitorConn(this.ctx, conn, addrs, m.body);
       default:
         this.#log.child("server/service.ts").warn(
           `error message type for the new connection [${remote}]`,

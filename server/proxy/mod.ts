@@ -10,6 +10,8 @@ import { createUdpProxy } from "./udp.ts";
 import { createHttpProxy } from "./http.ts";
 import { createHttpsProxy } from "./https.ts";
 import { createTcpMuxProxy } from "./tcpmux.ts";
+import { createStcpProxy } from "./stcp.ts";
+import { createSudpProxy } from "./sudp.ts";
 
 /** Proxy factories by NewProxy.proxy_type. */
 export const PROXY_FACTORIES: Partial<Record<string, ProxyFactory>> = {
@@ -18,4 +20,6 @@ export const PROXY_FACTORIES: Partial<Record<string, ProxyFactory>> = {
   http: createHttpProxy,
   https: createHttpsProxy,
   tcpmux: createTcpMuxProxy,
+  stcp: createStcpProxy,
+  sudp: createSudpProxy,
 };

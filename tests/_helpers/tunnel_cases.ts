@@ -58,6 +58,7 @@ export const TUNNEL_CASES: readonly TunnelCase[] = [
     proxy: { transport: { useEncryption: true, useCompression: true } },
   },
   { name: "poolCount=5", client: () => ({ transport: { poolCount: 5 } }) },
+  { name: "websocket transport", client: () => ({ transport: { protocol: "websocket" } }) },
   {
     name: "mutual TLS",
     needsPki: true,
