@@ -8,6 +8,8 @@
 
 /** Flags for `deno run` of server/main.ts. */
 export const FRPS_FLAGS: readonly string[] = [
+  // Deno's built-in QUIC (transport.protocol = "quic", quicBindPort) is still unstable.
+  "--unstable-net",
   "--allow-net",
   "--allow-read",
   "--allow-write",
@@ -17,6 +19,7 @@ export const FRPS_FLAGS: readonly string[] = [
 
 /** Flags for `deno run` of client/main.ts. */
 export const FRPC_FLAGS: readonly string[] = [
+  "--unstable-net",
   // frp's default TLS client skips verification; Deno's fast native TLS can only do that
   // process-wide. Verifying connections (trustedCaFile, mTLS) use node:tls, which still verifies.
   "--unsafely-ignore-certificate-errors",

@@ -8,13 +8,20 @@
 import type { Conn, Duplex } from "../protocol/duplex.ts";
 import { websocketClient } from "../protocol/websocket.ts";
 import { YamuxSession } from "../protocol/yamux/mod.ts";
-import { dialTcp, startClientTls, TlsEngineFallbackError } from "../transport/mod.ts";
+import {
+  dialQuic,
+  dialTcp,
+  type QuicClientSession,
+  startClientTls,
+  TlsEngineFallbackError,
+} from "../transport/mod.ts";
 import type { ClientCommonConfig } from "../config/types.ts";
 
 /** Opens logical connections to frps for one client session. */
 export class Connector {
   readonly #cfg: ClientCommonConfig;
   #session: YamuxSession | undefined;
+  #quic: QuicClientSession | undefined;
   #closed = false;
   readonly #done: PromiseWithResolvers<void> = Promise.withResolvers();
 
@@ -78,7 +85,26 @@ export class Connector {
 
   /** Establishes the physical connection (and the yamux session when tcpMux is on). */
   async open(): Promise<void> {
-    if (!this.#cfg.transport.tcpMux) return;
+    const t = this.#cfg.transport;
+    if (t.protocol === "quic") {
+      if (t.tls.trustedCaFile) {
+        // Deno's QUIC verifies per process, and frpc runs with verification off (frp's
+        // default); refusing beats silently not verifying.
+        throw new Error(
+          "transport.protocol quic with transport.tls.trustedCaFile is not supported: the " +
+            "server certificate could not be verified; use tcp or websocket with TLS",
+        );
+      }
+      this.#quic = await dialQuic({
+        hostname: this.#cfg.serverAddr,
+        port: this.#cfg.serverPort,
+        serverName: t.tls.serverName || this.#cfg.serverAddr,
+        quic: t.quic,
+      });
+      this.#quic.closed.then(() => this.close());
+      return;
+    }
+    if (!t.tcpMux) return;
     const conn = await this.#dialPhysical();
     this.#session = new YamuxSession(conn, {
       role: "client",
@@ -90,6 +116,7 @@ export class Connector {
   /** A new logical connection: a yamux stream, or a fresh dial without tcpMux. */
   async connect(): Promise<Duplex> {
     if (this.#closed) throw new Error("connector is closed");
+    if (this.#quic) return await this.#quic.openStream();
     if (this.#session) return await this.#session.openStream();
     return await this.#dialPhysical();
   }
@@ -99,6 +126,7 @@ export class Connector {
     if (this.#closed) return;
     this.#closed = true;
     this.#session?.close();
+    this.#quic?.close();
     this.#done.resolve();
   }
 }

@@ -1,6 +1,7 @@
 /**
  * One frpc session after a successful login (frp's client/control.go): the encrypted control
- * channel, ReqWorkConn → NewWorkConn, NewProxyResp, and heartbeats when enabled.
+ * channel, ReqWorkConn → NewWorkConn, NewProxyResp, heartbeats when enabled, and the session's
+ * stcp/sudp visitors.
  *
  * @module
  */
@@ -13,11 +14,13 @@ import type { ClientConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Connector } from "./connector.ts";
 import { ProxyManager } from "./proxy_manager.ts";
+import { VisitorManager } from "./visitor/mod.ts";
 
 /** An established client session. */
 export class ClientControl {
   readonly runId: string;
   readonly proxies: ProxyManager;
+  readonly visitors: VisitorManager;
   readonly #cfg: ClientConfig;
   readonly #log: Logger;
   readonly #conn: Duplex;
@@ -41,6 +44,13 @@ export class ClientControl {
       (m) => this.send({ type: "NewProxy", body: m }),
       (name) => this.send({ type: "CloseProxy", body: { proxy_name: name } }),
     );
+    this.visitors = new VisitorManager(
+      cfg,
+      cfg.visitors,
+      log.child("visitor/visitor_manager.ts"),
+      connector,
+      runId,
+    );
   }
 
   /** Resolves when the session has ended. */
@@ -48,11 +58,12 @@ export class ClientControl {
     return this.#done.promise;
   }
 
-  /** Starts the read loop, registers proxies, and starts heartbeats when configured. */
+  /** Starts the read loop, registers proxies and visitors, and heartbeats when configured. */
   start(): void {
     this.#readLoop();
     this.#connector.closed.then(() => this.close());
     this.proxies.start();
+    this.visitors.start();
     const { heartbeatInterval, heartbeatTimeout } = this.#cfg.transport;
     if (heartbeatInterval > 0) {
       this.#ping();
@@ -151,6 +162,7 @@ export class ClientControl {
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
     this.proxies.close();
+    this.visitors.close();
     this.#conn.close();
     this.#connector.close();
     this.#done.resolve();

@@ -10,6 +10,7 @@ import { PortManager } from "./ports.ts";
 import type { Control } from "./control.ts";
 import type { ServerProxy } from "./proxy/base.ts";
 import { GroupRegistry, VhostRuntime } from "./vhost/mod.ts";
+import { ServerStats } from "./api/stats.ts";
 import { VisitorRegistry } from "./visitor/mod.ts";
 
 /** The version we report to clients (LoginResp.version) and in `-v`. */
@@ -29,6 +30,8 @@ export class ServerContext {
   readonly vhost: VhostRuntime;
   /** Load-balancing groups (server/group/mod.ts). */
   readonly groups: GroupRegistry;
+  /** Dashboard statistics; only collected when `webServer.port > 0` (behaviour.md §11.1). */
+  readonly stats: ServerStats | undefined;
   /** Listeners of stcp/sudp proxies that visitor conns are queued on (server/visitor/). */
   readonly visitors: VisitorRegistry = new VisitorRegistry();
 
@@ -39,6 +42,7 @@ export class ServerContext {
     this.udpPorts = new PortManager(config.allowPorts);
     this.vhost = new VhostRuntime(config, log);
     this.groups = new GroupRegistry(this.vhost);
+    this.stats = config.webServer.port > 0 ? new ServerStats(config.enablePrometheus) : undefined;
   }
 
   /** The token that keys control and work-conn encryption (wire-v1.md §6.5). */

@@ -27,6 +27,8 @@ export class Control {
   readonly remoteAddrText: string;
   readonly poolCount: number;
   readonly proxies: Map<string, ServerProxy> = new Map();
+  /** The NewProxy message each running proxy was created from (dashboard `conf`). */
+  readonly proxyMsgs: Map<string, NewProxy> = new Map();
   readonly #conn: Duplex;
   readonly #pool: WorkConnPool;
   #writeChain: Promise<void> = Promise.resolve();
@@ -68,6 +70,14 @@ export class Control {
 
   /** Starts the message loop; requests the initial work connections first. */
   start(): void {
+    this.server.stats?.clientLogin({
+      user: this.login.user ?? "",
+      clientID: this.login.client_id ?? "",
+      runID: this.runId,
+      version: this.login.version ?? "",
+      hostname: this.login.hostname ?? "",
+      remoteAddr: this.remoteAddrText,
+    });
     for (let i = 0; i < this.poolCount; i++) this.send({ type: "ReqWorkConn", body: {} });
     const hbTimeout = this.server.config.transport.heartbeatTimeout;
     if (hbTimeout > 0) {
@@ -182,6 +192,8 @@ export class Control {
       }
       this.proxies.set(name, pxy);
       this.server.proxies.set(name, pxy);
+      this.proxyMsgs.set(name, msg);
+      this.server.stats?.newProxy(name, type, this.login.user ?? "", this.login.client_id ?? "");
       remoteAddr = pxy.remoteAddr;
       this.log.info(`new proxy [${name}] type [${type}] success`);
     } catch (err) {
@@ -199,8 +211,10 @@ export class Control {
     if (!pxy) return;
     this.proxies.delete(name);
     if (this.server.proxies.get(name) === pxy) this.server.proxies.delete(name);
+    this.proxyMsgs.delete(name);
     if (PORT_PROXY_TYPES.has(pxy.type)) this.#portsUsed--;
     pxy.close();
+    this.server.stats?.closeProxy(name, pxy.type);
     this.log.info(`close proxy [${name}] success`);
   }
 
@@ -213,11 +227,14 @@ export class Control {
       this.server.log.child("proxy/proxy.ts", this.runId, name).info("proxy closing");
       if (this.server.proxies.get(name) === pxy) this.server.proxies.delete(name);
       pxy.close();
+      this.server.stats?.closeProxy(name, pxy.type);
     }
     this.proxies.clear();
+    this.proxyMsgs.clear();
     this.#pool.close();
     this.#conn.close();
     if (this.server.controls.get(this.runId) === this) this.server.controls.delete(this.runId);
+    this.server.stats?.clientLogout(this.login.user ?? "", this.login.client_id ?? "", this.runId);
     this.log.info("client exit success");
     this.#done.resolve();
   }

@@ -18,6 +18,7 @@ import {
   acceptServerTls,
   createTlsServerContext,
   listenTcp,
+  QuicServer,
   sniffBindPortConn,
   type TcpListener,
   type TlsServerContext,
@@ -45,6 +46,7 @@ export class Service {
   readonly handlers: SharedPortHandlers = {};
   #listener: TcpListener | undefined;
   #tls: TlsServerContext | undefined;
+  #quic: QuicServer | undefined;
   readonly #sessions = new Set<YamuxSession>();
   #closed = false;
 
@@ -73,6 +75,23 @@ export class Service {
     this.#listener = listenTcp({ hostname: cfg.bindAddr, port: cfg.bindPort });
     const log = this.#log.child("server/service.ts");
     log.info(`frps tcp listen on ${cfg.bindAddr}:${this.#listener.addr.port}`);
+    if (cfg.quicBindPort > 0) {
+      // QUIC streams are logical connections directly: no sniff, no TLS layer, no yamux.
+      this.#quic = new QuicServer({
+        hostname: cfg.bindAddr,
+        port: cfg.quicBindPort,
+        cert: this.#tls.certPem,
+        key: this.#tls.keyPem,
+        quic: cfg.transport.quic,
+      });
+      log.info(`frps quic listen on ${cfg.bindAddr}:${this.#quic.addr.port}`);
+      this.#quic.serve((conn) =>
+        this.#handleLogical(conn, conn).catch((err) => {
+          log.debug(`quic stream error: ${errorText(err)}`);
+          conn.close();
+        })
+      );
+    }
     Object.assign(this.handlers, this.ctx.vhost.start(cfg.bindPort));
     this.#acceptLoop(this.#listener);
   }
@@ -259,6 +278,7 @@ export class Service {
     if (this.#closed) return;
     this.#closed = true;
     this.#listener?.close();
+    this.#quic?.close();
     this.ctx.vhost.close();
     for (const ctl of [...this.ctx.controls.values()]) ctl.close();
     for (const s of this.#sessions) s.close();

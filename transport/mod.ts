@@ -7,6 +7,13 @@
 export { dialTcp, listenTcp, TcpConn, TcpListener, tryBindTcp } from "./tcp.ts";
 export type { DialTcpOptions } from "./tcp.ts";
 export {
+  dialQuic,
+  FRP_QUIC_ALPN,
+  QuicClientSession,
+  type QuicOptions,
+  QuicServer,
+} from "./quic.ts";
+export {
   NativeTlsConn,
   setNativeInsecureTls,
   startClientTls,

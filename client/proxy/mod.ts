@@ -16,4 +16,6 @@ export const WORK_CONN_HANDLERS: Partial<Record<ProxyType, WorkConnHandler>> = {
   https: handleTcpWorkConn,
   tcpmux: handleTcpWorkConn,
   stcp: handleTcpWorkConn,
+  // sudp work conns carry the same UDPPacket/Ping frames as udp ones, one per visitor conn
+  sudp: handleUdpWorkConn,
 };

@@ -26,6 +26,8 @@ import {
 /** What a case's config builders get. */
 export interface CaseContext {
   bindPort: number;
+  /** A free UDP port for frps's quicBindPort. */
+  quicPort: number;
   token: string;
   /** Present when the case set `needsPki`. */
   pki?: TestPki;
@@ -59,6 +61,11 @@ export const TUNNEL_CASES: readonly TunnelCase[] = [
   },
   { name: "poolCount=5", client: () => ({ transport: { poolCount: 5 } }) },
   { name: "websocket transport", client: () => ({ transport: { protocol: "websocket" } }) },
+  {
+    name: "quic transport",
+    server: (c) => ({ quicBindPort: c.quicPort }),
+    client: (c) => ({ serverPort: c.quicPort, transport: { protocol: "quic" } }),
+  },
   {
     name: "mutual TLS",
     needsPki: true,
@@ -130,7 +137,7 @@ export async function runTunnelCase(pair: TunnelPair, c: TunnelCase): Promise<vo
   const goVersion = pair.goVersion ?? DEFAULT_GO_VERSION;
   let pkiDir: string | undefined;
   try {
-    const ctx: CaseContext = { bindPort: 0, token: "frp-test-token" };
+    const ctx: CaseContext = { bindPort: 0, quicPort: 0, token: "frp-test-token" };
     if (c.needsPki) {
       pkiDir = await Deno.makeTempDir({ prefix: "frp-test-pki-" });
       ctx.pki = await makeTestPki(pkiDir);
@@ -138,6 +145,7 @@ export async function runTunnelCase(pair: TunnelPair, c: TunnelCase): Promise<vo
     const [bindPort, tcpRemote] = freePorts(2);
     const udpRemote = await freeUdpPort();
     ctx.bindPort = bindPort;
+    ctx.quicPort = await freeUdpPort();
 
     await using tcpEcho = startTcpEcho();
     await using udpEcho = await startUdpEcho();

@@ -1,0 +1,10 @@
+/**
+ * Client side of stcp/sudp visitors.
+ *
+ * @module
+ */
+export { VisitorManager } from "./manager.ts";
+export { openVisitorConn, targetProxyName } from "./base.ts";
+export type { Visitor, VisitorContext } from "./base.ts";
+export { StcpVisitor } from "./stcp.ts";
+export { SudpVisitor } from "./sudp.ts";
