@@ -106,5 +106,56 @@ export async function serveUserConn(ctx: ProxyContext, user: Conn): Promise<void
   ctx.log.debug(
     `join connections, workConn(l[${ctx.control.remoteAddrText}]) userConn(r[${user.remoteAddr.hostname}:${user.remoteAddr.port}])`,
   );
-  await relay(user, work).catch(() => {});
+  const stats = ctx.server.stats;
+  if (!stats) {
+    await relay(user, work).catch(() => {});
+    return;
+  }
+  // Dashboard statistics (behaviour.md §11.5): in = user → frpc, out = frpc → user.
+  const { name } = ctx;
+  const type = ctx.msg.proxy_type ?? "tcp";
+  stats.openConnection(name, type);
+  await relay(user, work, {
+    onBytes: (dir, n) =>
+      dir === "ab" ? stats.addTrafficIn(name, type, n) : stats.addTrafficOut(name, type, n),
+  }).catch(() => {});
+  stats.closeConnection(name, type);
+  stats.addTrafficIn(name, type, 0); // frp creates the Prometheus series once a conn ends
+  stats.addTrafficOut(name, type, 0);
+}
+
+/**
+ * A work conn for the http vhost: counted in the dashboard statistics as one connection while
+ * open (kept-alive conns included, as frp's WrapStatsConn), reads = out, writes = in.
+ */
+export async function openCountedWorkConn(
+  ctx: ProxyContext,
+  addrs: WorkConnAddrs,
+): Promise<Duplex> {
+  const conn = await openWorkConn(ctx, addrs);
+  const stats = ctx.server.stats;
+  if (!stats) return conn;
+  const { name } = ctx;
+  const type = ctx.msg.proxy_type ?? "http";
+  stats.openConnection(name, type);
+  let closed = false;
+  return {
+    read: (p) =>
+      conn.read(p).then((n) => {
+        if (n) stats.addTrafficOut(name, type, n);
+        return n;
+      }),
+    write: (p) =>
+      conn.write(p).then((n) => {
+        stats.addTrafficIn(name, type, n);
+        return n;
+      }),
+    closeWrite: () => conn.closeWrite(),
+    close() {
+      conn.close();
+      if (closed) return;
+      closed = true;
+      stats.closeConnection(name, type);
+    },
+  };
 }

@@ -6,7 +6,7 @@
  */
 import { canonicalAddr, type HttpRoute } from "../vhost/mod.ts";
 import { proxyDomains, validateDomains } from "../vhost/domains.ts";
-import { openWorkConn, type ProxyContext, type ServerProxy } from "./base.ts";
+import { openCountedWorkConn, type ProxyContext, type ServerProxy } from "./base.ts";
 
 /** Starts an http proxy. */
 export function createHttpProxy(ctx: ProxyContext): Promise<ServerProxy> {
@@ -37,7 +37,7 @@ export function createHttpProxy(ctx: ProxyContext): Promise<ServerProxy> {
           headers: msg.headers ?? {},
           responseHeaders: msg.response_headers ?? {},
           createConn: (_ep, remote) =>
-            openWorkConn(ctx, { src_addr: remote.hostname, src_port: remote.port }),
+            openCountedWorkConn(ctx, { src_addr: remote.hostname, src_port: remote.port }),
         };
         if (group) {
           server.groups.http.register(ctx.name, group, msg.group_key ?? "", route);

@@ -59,6 +59,7 @@ export async function createUdpProxy(ctx: ProxyContext): Promise<ServerProxy> {
           if (m.type !== "UDPPacket") continue; // Ping keep-alives
           const { data, remote } = decodeUdpPacket(m.body);
           sock.send(data, remote);
+          server.stats?.addTrafficOut(ctx.name, "udp", data.byteLength);
         }
       } catch (err) {
         if (!abort.signal.aborted) log.warn(`read from workConn for udp error: ${errorText(err)}`);
@@ -79,6 +80,7 @@ export async function createUdpProxy(ctx: ProxyContext): Promise<ServerProxy> {
         // frps reads into a udpPacketSize buffer, so longer datagrams arrive truncated
         const data = d.data.subarray(0, server.config.udpPacketSize);
         await writeMessage(conn, { type: "UDPPacket", body: encodeUdpPacket(data, d.addr) });
+        server.stats?.addTrafficIn(ctx.name, "udp", data.byteLength);
       } catch {
         conn.close();
       }
