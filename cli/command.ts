@@ -27,6 +27,8 @@ export interface CommandSpec {
     path: string,
     opts: { strict: boolean; allowUnsafe: string[] },
   ) => Promise<{ output: string[]; exitCode: number }>;
+  /** Further subcommands (frpc `reload`/`status`/`stop`), run after flag parsing. */
+  subcommands?: Record<string, (cli: CommandLine) => Promise<number>>;
 }
 
 /**
@@ -65,6 +67,8 @@ export async function runPrologue(
     for (const line of r.output) println(line);
     return r.exitCode;
   }
+  const sub = args.length > 0 ? spec.subcommands?.[args[0]] : undefined;
+  if (sub) return await sub({ parsed, configPath, loadOptions });
   if (args.length > 0) {
     println(`Error: unknown command "${args[0]}" for "${spec.name}"`);
     return 1;

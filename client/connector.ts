@@ -11,6 +11,8 @@ import { YamuxSession } from "../protocol/yamux/mod.ts";
 import {
   dialQuic,
   dialTcp,
+  dialViaProxy,
+  parseProxyURL,
   type QuicClientSession,
   startClientTls,
   TlsEngineFallbackError,
@@ -50,12 +52,13 @@ export class Connector {
     if (t.protocol !== "tcp" && t.protocol !== "websocket" && t.protocol !== "wss") {
       throw new Error(`transport protocol [${t.protocol}] is not supported yet`);
     }
-    const tcp = await dialTcp({
-      hostname: cfg.serverAddr,
-      port: cfg.serverPort,
-      timeoutMs: t.dialServerTimeout * 1000,
-      localIP: t.connectServerLocalIP,
-    });
+    // transport.proxyURL is the first dial hook (wire-v1.md §13): 0x17/TLS/websocket go
+    // through the proxy tunnel.
+    const target = { hostname: cfg.serverAddr, port: cfg.serverPort };
+    const dialOpts = { timeoutMs: t.dialServerTimeout * 1000, localIP: t.connectServerLocalIP };
+    const tcp = t.proxyURL
+      ? await dialViaProxy(parseProxyURL(t.proxyURL), target, dialOpts)
+      : await dialTcp({ ...target, ...dialOpts });
     const tls = (conn: Conn, firstByte: boolean) =>
       startClientTls(conn, {
         hostname: cfg.serverAddr,

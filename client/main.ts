@@ -4,14 +4,16 @@
  *
  * @module
  */
-import { runPrologue } from "../cli/command.ts";
+import { type CommandLine, runPrologue } from "../cli/command.ts";
 import { createLogger, hostInfo, println } from "../cli/runtime.ts";
 import { ConfigError, loadClientConfig, verifyClientConfig } from "../config/mod.ts";
 import { CLIENT_VERSION, LoginError } from "./service.ts";
 import { startClient } from "./mod.ts";
+import { startAdminApi } from "./api/mod.ts";
+import { ADMIN_COMMANDS, runAdminCommand } from "./api/cli.ts";
 
 const FLAGS = {
-  string: ["config", "config-dir", "allow-unsafe"],
+  string: ["config", "config-dir", "allow-unsafe", "api-timeout"],
   boolean: ["version", "help", "strict-config"],
   alias: { c: "config", v: "version", h: "help" },
 };
@@ -23,6 +25,9 @@ Usage:
   frpc [command]
 
 Available Commands:
+  reload      Hot-Reload frpc configuration
+  status      Overview of all proxies status
+  stop        Stop the running frpc
   verify      Verify that the configures is valid
 
 Flags:
@@ -39,6 +44,14 @@ export async function main(argv: string[]): Promise<number> {
     version: CLIENT_VERSION,
     defaultConfig: "./frpc.ini",
     verify: verifyClientConfig,
+    subcommands: Object.fromEntries(ADMIN_COMMANDS.map((c) => [
+      c,
+      (cli: CommandLine) =>
+        runAdminCommand(c, cli.configPath, {
+          ...cli.loadOptions,
+          apiTimeout: cli.parsed.flags["api-timeout"] as string | undefined,
+        }),
+    ])),
   });
   if (typeof cli === "number") return cli;
   const { configPath, loadOptions } = cli;
@@ -56,6 +69,17 @@ export async function main(argv: string[]): Promise<number> {
     `start frpc service for config file [${configPath}] with aggregated configuration`,
   );
   const client = startClient(config, { log, host: hostInfo() });
+  try {
+    await startAdminApi({
+      service: client,
+      configPath,
+      allowUnsafe: loadOptions.allowUnsafe,
+      log,
+    });
+  } catch (err) {
+    println(err instanceof Error ? err.message : String(err));
+    return 1;
+  }
   const stop = () => {
     client.close();
     Deno.exit(0);
@@ -75,6 +99,7 @@ export async function main(argv: string[]): Promise<number> {
     println(err instanceof Error ? err.message : String(err));
     return 1;
   }
+  log.child("sub/root.ts").info(`frpc service for config file [${configPath}] stopped`);
   return 0;
 }
 

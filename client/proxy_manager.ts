@@ -25,6 +25,21 @@ interface Entry {
 
 const FIRST_HEALTH_EVAL_MS = 500;
 
+function newEntry(cfg: ProxyConfig): Entry {
+  return {
+    cfg,
+    status: {
+      name: cfg.name,
+      type: cfg.type,
+      phase: "new",
+      err: "",
+      remoteAddr: "",
+      since: Date.now(),
+    },
+    healthy: true,
+  };
+}
+
 /** Client-side proxy phases, as frpc's status API names them. */
 export type ProxyPhase =
   | "new"
@@ -70,51 +85,70 @@ export class ProxyManager {
     this.#log = log;
     this.#send = sendNewProxy;
     this.#sendClose = sendCloseProxy;
-    for (const cfg of proxies) {
-      this.#proxies.set(cfg.name, {
-        cfg,
-        status: {
-          name: cfg.name,
-          type: cfg.type,
-          phase: "new",
-          err: "",
-          remoteAddr: "",
-          since: Date.now(),
-        },
-        healthy: true,
-      });
-    }
+    for (const cfg of proxies) this.#proxies.set(cfg.name, newEntry(cfg));
   }
 
   /** Sends NewProxy for every proxy and starts the retry checker. */
   start(): void {
     this.#log.info(`proxy added: [${[...this.#proxies.keys()].join(" ")}]`);
-    for (const p of this.#proxies.values()) {
-      if (!healthCheckEnabled(p.cfg)) {
-        this.#register(p);
-        continue;
-      }
-      // Health-checked proxies register only after their first successful check.
-      p.healthy = false;
-      const log = this.#log.child("health/health.ts", p.cfg.name);
-      p.monitor = new HealthMonitor({
-        check: p.cfg.healthCheck!,
-        host: p.cfg.localIP,
-        port: p.cfg.localPort ?? 0,
-        log,
-        onHealthy: () => {
-          p.healthy = true;
-          this.#evaluate(p);
-        },
-        onFailed: () => {
-          p.healthy = false;
-          this.#evaluate(p);
-        },
-      });
-      p.monitor.start();
-      setTimeout(() => this.#evaluate(p), FIRST_HEALTH_EVAL_MS);
-    }
+    for (const p of this.#proxies.values()) this.#startEntry(p);
     this.#timer = setInterval(() => this.#check(), CHECK_PERIOD_MS);
+  }
+
+  /**
+   * Applies a reloaded proxy set (frp's UpdateAll, behaviour.md §12.2): deep-equal proxies are
+   * kept untouched; removed and changed ones are closed (CloseProxy); changed and new ones start.
+   */
+  update(proxies: ProxyConfig[]): void {
+    if (this.#closed) return;
+    const next = new Map(proxies.map((c) => [c.name, c]));
+    const removed: string[] = [];
+    for (const [name, p] of this.#proxies) {
+      const n = next.get(name);
+      if (n && JSON.stringify(n) === JSON.stringify(p.cfg)) continue;
+      p.monitor?.stop();
+      this.#proxies.delete(name);
+      this.#sendClose(wireName(this.#common.user, name));
+      removed.push(name);
+    }
+    if (removed.length > 0) this.#log.info(`proxy removed: [${removed.join(" ")}]`);
+    const added: Entry[] = [];
+    for (const cfg of proxies) {
+      if (this.#proxies.has(cfg.name)) continue;
+      const p = newEntry(cfg);
+      this.#proxies.set(cfg.name, p);
+      added.push(p);
+    }
+    if (added.length > 0) {
+      this.#log.info(`proxy added: [${added.map((p) => p.cfg.name).join(" ")}]`);
+    }
+    for (const p of added) this.#startEntry(p);
+  }
+
+  #startEntry(p: Entry): void {
+    if (!healthCheckEnabled(p.cfg)) {
+      this.#register(p);
+      return;
+    }
+    // Health-checked proxies register only after their first successful check.
+    p.healthy = false;
+    const log = this.#log.child("health/health.ts", p.cfg.name);
+    p.monitor = new HealthMonitor({
+      check: p.cfg.healthCheck!,
+      host: p.cfg.localIP,
+      port: p.cfg.localPort ?? 0,
+      log,
+      onHealthy: () => {
+        p.healthy = true;
+        this.#evaluate(p);
+      },
+      onFailed: () => {
+        p.healthy = false;
+        this.#evaluate(p);
+      },
+    });
+    p.monitor.start();
+    setTimeout(() => this.#evaluate(p), FIRST_HEALTH_EVAL_MS);
   }
 
   #setPhase(p: { status: ProxyStatus }, phase: ProxyPhase, err = ""): void {
@@ -181,6 +215,11 @@ export class ProxyManager {
       log.warn(`work connection error: ${errorText(err)}`);
       conn.close();
     });
+  }
+
+  /** The configs currently managed. */
+  configs(): ProxyConfig[] {
+    return [...this.#proxies.values()].map((p) => p.cfg);
   }
 
   /** Snapshot of every proxy's status. */

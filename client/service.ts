@@ -39,7 +39,7 @@ const LOGIN_RESP_TIMEOUT_MS = 10_000;
 
 /** A running frpc. */
 export class ClientService {
-  readonly #cfg: ClientConfig;
+  #cfg: ClientConfig;
   readonly #log: Logger;
   readonly #host: HostInfo;
   #runId = "";
@@ -55,6 +55,20 @@ export class ClientService {
   /** The current session, if logged in. */
   get control(): ClientControl | undefined {
     return this.#control;
+  }
+
+  /** The config in use (proxies/visitors as of the last reload). */
+  get config(): ClientConfig {
+    return this.#cfg;
+  }
+
+  /**
+   * Applies the proxy and visitor set of a reloaded config (frp's ReloadConf: other common
+   * settings wait for a restart). Running proxies are diffed; later logins use the new set.
+   */
+  reload(next: ClientConfig): void {
+    this.#cfg = { ...this.#cfg, proxies: next.proxies, visitors: next.visitors };
+    this.#control?.proxies.update(next.proxies);
   }
 
   /** The run id frps assigned (empty before the first login). */

@@ -68,8 +68,10 @@ const enc = new TextEncoder();
 
 /** Go's encoding/json output for plain data: HTML-sensitive characters escaped. */
 export function goJson(v: unknown): string {
-  return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) =>
-    "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+  return JSON.stringify(v).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"),
+  );
 }
 
 function jsonResponse(status: number, body: unknown): Response {

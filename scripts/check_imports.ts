@@ -2,7 +2,8 @@
  * Architecture rules, checked mechanically (style-models.md "Proposed layout"):
  * - protocol/ is runtime-agnostic: no `Deno.` and no node socket modules outside tests;
  * - protocol/ imports only protocol/; transport/ only protocol/ and itself;
- * - server/ and client/ never import each other.
+ * - server/ and client/ never import each other;
+ * - plugins/ imports only plugins/, protocol/, transport/, config/ and log/.
  * Prints violations and exits 1 when there are any.
  *
  * @module
@@ -23,6 +24,11 @@ const FORBIDDEN_IMPORTS: Record<string, string[]> = {
   client: ["server"],
 };
 
+/** Directories restricted to an allowlist of import targets (themselves included). */
+const ALLOWED_IMPORTS: Record<string, string[]> = {
+  plugins: ["plugins", "protocol", "transport", "config", "log"],
+};
+
 function isTest(path: string): boolean {
   return /_test\.ts$|\/_test_[^/]*\.ts$|_bench\.ts$/.test(path);
 }
@@ -38,7 +44,10 @@ function* walk(dir: string): Generator<string> {
 /** Scans the repo and returns every violation. */
 export function checkImports(): Violation[] {
   const out: Violation[] = [];
-  for (const [top, banned] of Object.entries(FORBIDDEN_IMPORTS)) {
+  const tops = new Set([...Object.keys(FORBIDDEN_IMPORTS), ...Object.keys(ALLOWED_IMPORTS)]);
+  for (const top of tops) {
+    const banned = FORBIDDEN_IMPORTS[top] ?? [];
+    const allowed = ALLOWED_IMPORTS[top];
     let files: string[];
     try {
       files = [...walk(`${root}${top}`)];
@@ -56,6 +65,11 @@ export function checkImports(): Violation[] {
         const targetTop = target.split("/")[0];
         if (banned.includes(targetTop)) {
           out.push({ file: rel, rule: `${top}/ must not import ${targetTop}/ (${m[1]})` });
+        } else if (allowed && !allowed.includes(targetTop)) {
+          out.push({
+            file: rel,
+            rule: `${top}/ may import only ${allowed.join("/, ")}/ (${m[1]})`,
+          });
         }
       }
       if (top === "protocol") {

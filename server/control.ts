@@ -193,7 +193,12 @@ export class Control {
       this.proxies.set(name, pxy);
       this.server.proxies.set(name, pxy);
       this.proxyMsgs.set(name, msg);
-      this.server.stats?.newProxy(name, type, this.login.user ?? "", this.login.client_id ?? "");
+      this.server.stats?.newProxy(
+        name,
+        type,
+        this.login.user ?? "",
+        this.login.client_id || this.runId,
+      );
       remoteAddr = pxy.remoteAddr;
       this.log.info(`new proxy [${name}] type [${type}] success`);
     } catch (err) {

@@ -27,6 +27,8 @@ import type { ServerConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { FRP_VERSION, ServerContext } from "./context.ts";
 import { Control } from "./control.ts";
+import { startDashboard } from "./api/mod.ts";
+import type { WebServer } from "../httpapi/mod.ts";
 import { TOKEN_MISMATCH, verifyScopedKey } from "./auth.ts";
 import { type ConnAddrs, handleNewVisitorConn } from "./visitor/mod.ts";
 
@@ -49,6 +51,7 @@ export class Service {
   #quic: QuicServer | undefined;
   readonly #sessions = new Set<YamuxSession>();
   #closed = false;
+  #dashboard: WebServer | undefined;
 
   constructor(config: ServerConfig, log: Logger) {
     this.ctx = new ServerContext(config, log);
@@ -93,6 +96,7 @@ export class Service {
       );
     }
     Object.assign(this.handlers, this.ctx.vhost.start(cfg.bindPort));
+    this.#dashboard = await startDashboard(this.ctx);
     this.#acceptLoop(this.#listener);
   }
 
@@ -278,6 +282,8 @@ export class Service {
     if (this.#closed) return;
     this.#closed = true;
     this.#listener?.close();
+    this.#dashboard?.close();
+    this.ctx.stats?.stop();
     this.#quic?.close();
     this.ctx.vhost.close();
     for (const ctl of [...this.ctx.controls.values()]) ctl.close();

@@ -211,20 +211,41 @@ export class NodeStreamConn implements Conn {
     // Large writes (yamux frames, relay bursts) exceed node's high-water mark, so waiting for
     // 'drain' was needed anyway: hand `p` over without a copy and resolve only once node has
     // finished with it (its write callback), so the caller may reuse the buffer afterwards.
+    await this.#writeAwaited([p]);
+    return p.byteLength;
+  }
+
+  /**
+   * Writes all `chunks` as one corked batch (node:tls encrypts them together) without copying
+   * them; resolves once node has finished with every chunk.
+   */
+  async writev(chunks: Uint8Array[]): Promise<void> {
+    if (this.#closed) throw new Deno.errors.BadResource("connection closed");
+    if (this.#error) throw this.#error;
+    const s = this.stream;
+    if (s.destroyed || s.writableEnded) throw new Deno.errors.BrokenPipe("write after close");
+    await this.#writeAwaited(chunks);
+  }
+
+  async #writeAwaited(chunks: Uint8Array[]): Promise<void> {
+    const s = this.stream;
     let done = false;
     let err: Error | null = null;
-    s.write(p, (e?: Error | null) => {
+    const last = chunks.length - 1;
+    if (last > 0) s.cork();
+    for (let i = 0; i < last; i++) s.write(chunks[i]);
+    s.write(chunks[last], (e?: Error | null) => {
       done = true;
       err = e ?? null;
       this.#notifyDrain();
     });
+    if (last > 0) s.uncork();
     while (!done && !s.destroyed && !this.#error) {
       await new Promise<void>((r) => (this.#drainWake = r));
     }
     if (this.#error) throw this.#error;
     if (err) throw err;
     if (!done) throw new Deno.errors.BrokenPipe("write after close");
-    return p.byteLength;
   }
 
   /**

@@ -39,3 +39,5 @@ export { NodeStreamConn } from "./_node_stream.ts";
 export { readAtLeast, TimeoutError, writeAll } from "./_util.ts";
 export { generateSelfSignedCert } from "./_selfsigned.ts";
 export type { CertKeyPem } from "./_selfsigned.ts";
+export { dialViaProxy, parseProxyURL } from "./proxy_dial.ts";
+export type { ProxyDialOptions, ProxyURL } from "./proxy_dial.ts";

@@ -41,6 +41,11 @@ export interface ClientTlsOptions {
   timeoutMs?: number;
   /** Force an engine (tests/benchmarks). Default "auto" (see module docs). */
   engine?: "auto" | "native" | "node";
+  /**
+   * Verify the server against the default root CAs when no trustedCaFile is given (HTTPS
+   * proxies of transport.proxyURL, as Go does); uses the node engine.
+   */
+  verifyWithSystemRoots?: boolean;
 }
 
 /** undefined = not yet known whether `--unsafely-ignore-certificate-errors` is in effect. */
@@ -136,6 +141,7 @@ export async function startClientTls(conn: Conn, opts: ClientTlsOptions): Promis
   const wantClientCert = !!(opts.certFile && opts.keyFile);
   let engine = opts.engine ?? "auto";
   const learning = engine === "auto" && nativeInsecure === undefined;
+  if (opts.verifyWithSystemRoots) engine = "node";
   if (engine === "auto") {
     engine = conn instanceof TcpConn && !wantClientCert && !opts.trustedCaFile &&
         nativeInsecure !== false
@@ -165,7 +171,7 @@ export async function startClientTls(conn: Conn, opts: ClientTlsOptions): Promis
         throw e;
       }
     }
-    return await nodeHandshake(conn, name, ca, cert, key, timeoutMs);
+    return await nodeHandshake(conn, name, ca, cert, key, timeoutMs, !!opts.verifyWithSystemRoots);
   } catch (e) {
     conn.close();
     throw e;
@@ -211,13 +217,14 @@ function nodeHandshake(
   cert: string | undefined,
   key: string | undefined,
   timeoutMs: number,
+  verify = false,
 ): Promise<Conn> {
   const under = connToNodeDuplex(conn);
   const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = {
     socket: under,
     host: name,
     servername: isIpLiteral(name) ? "" : name,
-    rejectUnauthorized: ca !== undefined,
+    rejectUnauthorized: ca !== undefined || verify,
     ca,
     cert,
     key,

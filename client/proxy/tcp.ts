@@ -9,7 +9,9 @@ import { relay, writeAll } from "../../protocol/io.ts";
 import { wrapProxyConn } from "../../protocol/wrap.ts";
 import { dialTcp } from "../../transport/mod.ts";
 import type { WorkConnContext } from "./base.ts";
+import type { Duplex } from "../../protocol/duplex.ts";
 import { limitWorkConn, proxyProtocolHeader } from "./limit.ts";
+import { pluginFor } from "../../plugins/client/mod.ts";
 
 /** Relays one work connection to `localIP:localPort`. */
 export async function handleTcpWorkConn(ctx: WorkConnContext): Promise<void> {
@@ -19,6 +21,7 @@ export async function handleTcpWorkConn(ctx: WorkConnContext): Promise<void> {
     useEncryption: proxy.transport.useEncryption,
     useCompression: proxy.transport.useCompression,
   });
+  if (proxy.plugin) return await handleByPlugin(ctx, work);
   let local;
   try {
     local = await dialTcp({ hostname: proxy.localIP, port: proxy.localPort ?? 0 });
@@ -42,4 +45,36 @@ export async function handleTcpWorkConn(ctx: WorkConnContext): Promise<void> {
     `join connections, localConn(l[${local.localAddr.hostname}:${local.localAddr.port}]) workConn`,
   );
   await relay(work, local).catch(() => {});
+}
+
+/** A plugin replaces the local dial (Go HandleTCPWorkConnection → proxyPlugin.Handle). */
+async function handleByPlugin(ctx: WorkConnContext, work: Duplex): Promise<void> {
+  const { proxy, log, start } = ctx;
+  const opts = proxy.plugin!;
+  let plugin;
+  try {
+    plugin = await pluginFor(proxy, opts);
+  } catch (err) {
+    log.error(`create plugin [${opts.type}] error: ${errorText(err)}`);
+    work.close();
+    return;
+  }
+  let header: Uint8Array | null = null;
+  try {
+    header = proxyProtocolHeader(proxy, start);
+  } catch (err) {
+    log.warn(`build proxy protocol header error: ${errorText(err)}`);
+  }
+  const hasSrc = !!start.src_addr && !!start.src_port;
+  log.debug(`handle by plugin: ${plugin.name}`);
+  await plugin.handle({
+    conn: work,
+    srcAddr: hasSrc ? { hostname: start.src_addr!, port: start.src_port! } : undefined,
+    dstAddr: hasSrc
+      ? { hostname: start.dst_addr || "127.0.0.1", port: start.dst_port ?? 0 }
+      : undefined,
+    proxyProtocolHeader: header,
+    log,
+  }).catch((err) => log.warn(`plugin [${plugin.name}] error: ${errorText(err)}`));
+  log.debug("handle by plugin finished");
 }

@@ -83,9 +83,16 @@ function framePool(size: number): BufferPool {
   return p;
 }
 
+/** A transport that writes several buffers as one unit, done with all of them once resolved. */
+export interface VectoredWriter {
+  writev(chunks: Uint8Array[]): Promise<void>;
+}
+
 interface WriteEntry {
   buf: Uint8Array;
   len: number;
+  /** Large Data payload sent after `buf` (the header) with the transport's writev: no copy. */
+  payload: Uint8Array | null;
   /** Control batch still open for appending. */
   ctl: boolean;
   pool: BufferPool | null;
@@ -109,6 +116,8 @@ export class YamuxSession implements StreamHost, FrameHandler {
   readonly closed: Promise<void>;
 
   readonly #conn: Duplex;
+  /** The transport's vectored write, when it has one (node:tls streams: no payload copy). */
+  readonly #writev: ((chunks: Uint8Array[]) => Promise<void>) | null;
   readonly #keepAliveMs: number;
   readonly #writeTimeoutMs: number;
   readonly #backlog: number;
@@ -142,6 +151,8 @@ export class YamuxSession implements StreamHost, FrameHandler {
 
   constructor(conn: Duplex, options: YamuxOptions) {
     this.#conn = conn;
+    const wv = (conn as Partial<VectoredWriter>).writev;
+    this.#writev = typeof wv === "function" ? wv.bind(conn) : null;
     this.#nextId = options.role === "client" ? 1 : 2;
     this.#keepAliveMs = options.keepAliveIntervalMs ?? 30_000;
     this.#writeTimeoutMs = options.connectionWriteTimeoutMs ?? 10_000;
@@ -404,6 +415,24 @@ export class YamuxSession implements StreamHost, FrameHandler {
     const n = payload.byteLength;
     let buf: Uint8Array;
     let pool: BufferPool | null = null;
+    if (n > COALESCE_LIMIT && this.#writev !== null) {
+      // Header and payload go out in one vectored write: no copy of the payload. The caller
+      // awaits this promise before reusing `payload`, and it settles only after the write.
+      buf = new Uint8Array(HEADER_SIZE);
+      encodeHeader(buf, 0, TYPE_DATA, flags, id, n);
+      return new Promise((resolve, reject) => {
+        this.#queue.push({
+          buf,
+          len: HEADER_SIZE + n,
+          payload,
+          ctl: false,
+          pool: null,
+          resolve,
+          reject,
+        });
+        this.#kick();
+      });
+    }
     if (n <= SMALL_FRAME) {
       buf = new Uint8Array(HEADER_SIZE + n);
     } else {
@@ -413,7 +442,15 @@ export class YamuxSession implements StreamHost, FrameHandler {
     encodeHeader(buf, 0, TYPE_DATA, flags, id, n);
     buf.set(payload, HEADER_SIZE);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ buf, len: HEADER_SIZE + n, ctl: false, pool, resolve, reject });
+      this.#queue.push({
+        buf,
+        len: HEADER_SIZE + n,
+        payload: null,
+        ctl: false,
+        pool,
+        resolve,
+        reject,
+      });
       this.#kick();
     });
   }
@@ -458,6 +495,7 @@ export class YamuxSession implements StreamHost, FrameHandler {
       tail = {
         buf: new Uint8Array(CTL_BATCH),
         len: 0,
+        payload: null,
         ctl: true,
         pool: null,
         resolve: null,
@@ -489,7 +527,8 @@ export class YamuxSession implements StreamHost, FrameHandler {
           first.len >= COALESCE_LIMIT || q.length === 0 || first.len + q[0].len > COALESCE_LIMIT
         ) {
           batch = [first];
-          await writeAll(conn, first.buf.subarray(0, first.len));
+          if (first.payload !== null) await this.#writev!([first.buf, first.payload]);
+          else await writeAll(conn, first.buf.subarray(0, first.len));
         } else {
           const cb = this.#coalesceBuf ??= new Uint8Array(COALESCE_LIMIT);
           batch = [first];

@@ -106,17 +106,19 @@ export function clientKey(user: string, clientID: string, runID: string): string
 
 type Labels = string;
 const lbl = (...kv: [string, string][]): Labels =>
-  kv.map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`)
+  kv.map(([k, v]) =>
+    `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`
+  )
     .join(",");
 
 /** Prometheus series in frp's names; rendered in the text exposition format. */
 class PromMetrics {
   clientCounts = 0;
-  readonly proxyCounts = new Map<Labels, number>();
-  readonly proxyCountsDetailed = new Map<Labels, number>();
-  readonly connectionCounts = new Map<Labels, number>();
-  readonly trafficIn = new Map<Labels, number>();
-  readonly trafficOut = new Map<Labels, number>();
+  readonly proxyCounts: Map<Labels, number> = new Map();
+  readonly proxyCountsDetailed: Map<Labels, number> = new Map();
+  readonly connectionCounts: Map<Labels, number> = new Map();
+  readonly trafficIn: Map<Labels, number> = new Map();
+  readonly trafficOut: Map<Labels, number> = new Map();
   readonly #start = Date.now() / 1000;
 
   static add(m: Map<Labels, number>, k: Labels, n: number): void {
@@ -130,7 +132,12 @@ class PromMetrics {
       if (typeof m === "number") out.push(`${name} ${m}`);
       else for (const k of [...m.keys()].sort()) out.push(`${name}{${k}} ${m.get(k)}`);
     };
-    family("frp_server_client_counts", "The current client counts of frps", "gauge", this.clientCounts);
+    family(
+      "frp_server_client_counts",
+      "The current client counts of frps",
+      "gauge",
+      this.clientCounts,
+    );
     if (this.connectionCounts.size > 0) {
       family(
         "frp_server_connection_counts",
@@ -172,13 +179,13 @@ class PromMetrics {
 
 /** Everything the dashboard reports; one per frps when `webServer.port > 0`. */
 export class ServerStats {
-  readonly proxies = new Map<string, ProxyRecord>();
-  readonly clients = new Map<string, ClientRecord>();
-  readonly totalIn = new DateCounter();
-  readonly totalOut = new DateCounter();
-  curConns = 0;
-  clientCount = 0;
-  readonly proxyTypeCounts = new Map<string, number>();
+  readonly proxies: Map<string, ProxyRecord> = new Map();
+  readonly clients: Map<string, ClientRecord> = new Map();
+  readonly totalIn: DateCounter = new DateCounter();
+  readonly totalOut: DateCounter = new DateCounter();
+  curConns: number = 0;
+  clientCount: number = 0;
+  readonly proxyTypeCounts: Map<string, number> = new Map();
   /** Present when `enablePrometheus`. */
   readonly prom: PromMetrics | undefined;
   #timer: ReturnType<typeof setInterval>;
@@ -304,7 +311,9 @@ export class ServerStats {
     this.curConns++;
     const p = this.proxies.get(name);
     if (p) p.curConns++;
-    if (this.prom) PromMetrics.add(this.prom.connectionCounts, lbl(["name", name], ["type", type]), 1);
+    if (this.prom) {
+      PromMetrics.add(this.prom.connectionCounts, lbl(["name", name], ["type", type]), 1);
+    }
   }
 
   closeConnection(name: string, type: string): void {

@@ -125,8 +125,9 @@ export async function serveUserConn(ctx: ProxyContext, user: Conn): Promise<void
 }
 
 /**
- * A work conn for the http vhost: counted in the dashboard statistics as one connection while
- * open (kept-alive conns included, as frp's WrapStatsConn), reads = out, writes = in.
+ * A work conn for the http vhost, counted as frp's WrapStatsConn does: one connection while
+ * open (kept-alive conns included); its bytes (reads = out, writes = in) are added to the
+ * traffic statistics when it closes.
  */
 export async function openCountedWorkConn(
   ctx: ProxyContext,
@@ -138,16 +139,18 @@ export async function openCountedWorkConn(
   const { name } = ctx;
   const type = ctx.msg.proxy_type ?? "http";
   stats.openConnection(name, type);
+  let read = 0;
+  let written = 0;
   let closed = false;
   return {
     read: (p) =>
       conn.read(p).then((n) => {
-        if (n) stats.addTrafficOut(name, type, n);
+        if (n) read += n;
         return n;
       }),
     write: (p) =>
       conn.write(p).then((n) => {
-        stats.addTrafficIn(name, type, n);
+        written += n;
         return n;
       }),
     closeWrite: () => conn.closeWrite(),
@@ -156,6 +159,8 @@ export async function openCountedWorkConn(
       if (closed) return;
       closed = true;
       stats.closeConnection(name, type);
+      stats.addTrafficIn(name, type, written);
+      stats.addTrafficOut(name, type, read);
     },
   };
 }

@@ -1,0 +1,144 @@
+/**
+ * The frpc admin API (frp's client/api_router.go, behaviour.md §12.1–12.2): status, reload,
+ * stop and the config file, with frp's v1 envelopes and basic auth.
+ *
+ * @module
+ */
+import {
+  type ApiRequest,
+  HttpError,
+  type Route,
+  startWebServer,
+  type WebServer,
+} from "../../httpapi/mod.ts";
+import { ConfigError, loadClientConfig } from "../../config/mod.ts";
+import type { Logger } from "../../log/logger.ts";
+import type { ClientService } from "../service.ts";
+import { proxyConfigJson, statusJson, visitorConfigJson } from "./model.ts";
+
+export { STATUS_TYPE_ORDER, statusJson, statusTable } from "./model.ts";
+
+/** What the admin API works on. */
+export interface AdminApiOptions {
+  service: ClientService;
+  /** The `-c` path ("" = none). */
+  configPath: string;
+  /** `--allow-unsafe` values for reloads. */
+  allowUnsafe: string[];
+  log: Logger;
+  /** Called once `POST /api/stop` closed the service. */
+  onStop?: () => void;
+}
+
+const STOP_GRACE_MS = 100;
+
+/** Go strconv.ParseBool's true spellings. */
+function parseBoolTrue(v: string | null): boolean {
+  return v !== null && ["1", "t", "T", "TRUE", "true", "True"].includes(v);
+}
+
+/** The admin route table. */
+export function adminRoutes(opts: AdminApiOptions): Route[] {
+  const { service, log } = opts;
+  const status = () => {
+    const ctl = service.control;
+    if (!ctl) return {};
+    return statusJson(service.config, ctl.proxies.configs(), ctl.proxies.statuses());
+  };
+  const reload = async (r: ApiRequest) => {
+    if (!opts.configPath) {
+      throw new HttpError(400, "invalid argument: frpc has no config file path");
+    }
+    let next;
+    try {
+      next = await loadClientConfig(opts.configPath, {
+        strict: parseBoolTrue(r.query.get("strictConfig")),
+        allowUnsafe: opts.allowUnsafe,
+      });
+    } catch (err) {
+      const msg = err instanceof ConfigError || err instanceof Error ? err.message : String(err);
+      log.child("http/controller.ts").warn(`reload frpc proxy config error: ${msg}`);
+      throw new HttpError(400, `invalid argument: ${msg}`);
+    }
+    try {
+      service.reload(next.config);
+    } catch (err) {
+      throw new HttpError(500, `apply config failed: ${(err as Error).message}`);
+    }
+    log.child("http/controller.ts").info("success reload conf");
+    return undefined;
+  };
+  const stop = () => {
+    // Answer first; the service closes (and `run()` resolves, exit 0) a moment later.
+    setTimeout(() => {
+      service.close();
+      opts.onStop?.();
+    }, STOP_GRACE_MS);
+    return undefined;
+  };
+  const getConfig = async () => {
+    if (!opts.configPath) throw new HttpError(400, "frpc has no config file path");
+    let text: Uint8Array;
+    try {
+      text = await Deno.readFile(opts.configPath);
+    } catch (err) {
+      throw new HttpError(400, `read config file error: ${(err as Error).message}`);
+    }
+    return new Response(text as Uint8Array<ArrayBuffer>, {
+      headers: { "content-type": "text/plain; charset=utf-8" },
+    });
+  };
+  const putConfig = async (r: ApiRequest) => {
+    const body = new Uint8Array(await r.req.arrayBuffer());
+    if (body.byteLength === 0) throw new HttpError(400, "body can't be empty");
+    if (!opts.configPath) throw new HttpError(400, "frpc has no config file path");
+    try {
+      await Deno.writeFile(opts.configPath, body, { mode: 0o600 });
+    } catch (err) {
+      throw new HttpError(
+        500,
+        `write content to frpc config file error: ${(err as Error).message}`,
+      );
+    }
+    return undefined;
+  };
+  const proxyConfig = (r: ApiRequest) => {
+    const name = r.params.name;
+    const c = service.config.proxies.find((p) => p.name === name);
+    if (!c) throw new HttpError(404, `proxy ${JSON.stringify(name)} not found`);
+    return { name: c.name, type: c.type, [c.type]: proxyConfigJson(c) };
+  };
+  const visitorConfig = (r: ApiRequest) => {
+    const name = r.params.name;
+    const c = service.config.visitors.find((v) => v.name === name);
+    if (!c) throw new HttpError(404, `visitor ${JSON.stringify(name)} not found`);
+    return { name: c.name, type: c.type, [c.type]: visitorConfigJson(c) };
+  };
+  return [
+    { method: "GET", path: "/healthz", handler: () => undefined, public: true },
+    { method: "GET", path: "/api/reload", handler: reload },
+    { method: "POST", path: "/api/stop", handler: stop },
+    { method: "GET", path: "/api/status", handler: status },
+    { method: "GET", path: "/api/config", handler: getConfig, envelope: "raw" },
+    { method: "PUT", path: "/api/config", handler: putConfig },
+    { method: "GET", path: "/api/proxy/{name}/config", handler: proxyConfig },
+    { method: "GET", path: "/api/visitor/{name}/config", handler: visitorConfig },
+  ];
+}
+
+/** Starts the admin API when `webServer.port > 0`; logs frp's `admin server listen on`. */
+export async function startAdminApi(opts: AdminApiOptions): Promise<WebServer | undefined> {
+  const ws = opts.service.config.webServer;
+  if (ws.port <= 0) return undefined;
+  const server = await startWebServer({
+    addr: ws.addr,
+    port: ws.port,
+    user: ws.user,
+    password: ws.password,
+    tls: ws.tls,
+    routes: adminRoutes(opts),
+    log: opts.log.child("http/middleware.ts"),
+  });
+  opts.log.child("client/service.ts").info(`admin server listen on ${ws.addr}:${server.addr.port}`);
+  return server;
+}
