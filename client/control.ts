@@ -9,12 +9,23 @@ import { errorText } from "../protocol/errors.ts";
 import type { Duplex } from "../protocol/duplex.ts";
 import type { Message } from "../protocol/msg/messages.ts";
 import { readMessage, writeMessage } from "../protocol/msg/frame_v1.ts";
-import { privilegeKey } from "../protocol/crypto/mod.ts";
 import type { ClientConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Connector } from "./connector.ts";
+import type { ClientAuth } from "./auth.ts";
 import { ProxyManager } from "./proxy_manager.ts";
 import { VisitorManager } from "./visitor/mod.ts";
+
+/** What a logged-in session is made of. */
+export interface ControlSession {
+  cfg: ClientConfig;
+  log: Logger;
+  /** The control connection, already wrapped in control-channel encryption. */
+  conn: Duplex;
+  connector: Connector;
+  runId: string;
+  auth: ClientAuth;
+}
 
 /** An established client session. */
 export class ClientControl {
@@ -25,18 +36,21 @@ export class ClientControl {
   readonly #log: Logger;
   readonly #conn: Duplex;
   readonly #connector: Connector;
+  readonly #auth: ClientAuth;
   #writeChain: Promise<void> = Promise.resolve();
   #lastPong = Date.now();
   #timers: ReturnType<typeof setInterval>[] = [];
   #closed = false;
   readonly #done: PromiseWithResolvers<void> = Promise.withResolvers();
 
-  constructor(cfg: ClientConfig, log: Logger, conn: Duplex, connector: Connector, runId: string) {
+  constructor(session: ControlSession) {
+    const { cfg, log } = session;
     this.#cfg = cfg;
     this.#log = log;
-    this.#conn = conn;
-    this.#connector = connector;
-    this.runId = runId;
+    this.#conn = session.conn;
+    this.#connector = session.connector;
+    this.#auth = session.auth;
+    this.runId = session.runId;
     this.proxies = new ProxyManager(
       cfg,
       cfg.proxies,
@@ -48,8 +62,8 @@ export class ClientControl {
       cfg,
       cfg.visitors,
       log.child("visitor/visitor_manager.ts"),
-      connector,
-      runId,
+      session.connector,
+      session.runId,
     );
   }
 
@@ -79,16 +93,11 @@ export class ClientControl {
     }
   }
 
-  #scopedAuth(
-    scope: "HeartBeats" | "NewWorkConns",
-  ): { privilege_key?: string; timestamp?: number } {
-    if (!this.#cfg.auth.additionalScopes.includes(scope)) return {};
-    const timestamp = Math.floor(Date.now() / 1000);
-    return { timestamp, privilege_key: privilegeKey(this.#cfg.auth.token, timestamp) };
-  }
-
   #ping(): void {
-    this.send({ type: "Ping", body: this.#scopedAuth("HeartBeats") });
+    this.#auth.scoped("HeartBeats").then(
+      (proof) => this.send({ type: "Ping", body: proof }),
+      (err) => this.#log.warn(`failed to generate ping auth: ${errorText(err)}`),
+    );
   }
 
   /** Queues a message on the control channel; a failed write ends the session. */
@@ -139,7 +148,7 @@ export class ClientControl {
     try {
       await writeMessage(conn, {
         type: "NewWorkConn",
-        body: { run_id: this.runId, ...this.#scopedAuth("NewWorkConns") },
+        body: { run_id: this.runId, ...await this.#auth.scoped("NewWorkConns") },
       });
       // The conn may idle in frps's pool for a long time: no deadline here.
       const m = await readMessage(conn);

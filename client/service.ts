@@ -8,7 +8,8 @@
 import { errorText } from "../protocol/errors.ts";
 import type { Login } from "../protocol/msg/messages.ts";
 import { readMessage, writeMessage } from "../protocol/msg/frame_v1.ts";
-import { cryptoDuplex, deriveKey, privilegeKey } from "../protocol/crypto/mod.ts";
+import { cryptoDuplex, deriveKey } from "../protocol/crypto/mod.ts";
+import { type ClientAuth, createClientAuth } from "./auth.ts";
 import { deadline, sleep } from "../protocol/deadline.ts";
 import type { ClientConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
@@ -42,12 +43,14 @@ export class ClientService {
   #cfg: ClientConfig;
   readonly #log: Logger;
   readonly #host: HostInfo;
+  readonly #auth: ClientAuth;
   #runId = "";
   #control: ClientControl | undefined;
   readonly #abort = new AbortController();
 
   constructor(cfg: ClientConfig, log: Logger, host: HostInfo) {
     this.#cfg = cfg;
+    this.#auth = createClientAuth(cfg.auth);
     this.#log = log;
     this.#host = host;
   }
@@ -89,7 +92,7 @@ export class ClientService {
         os: this.#host.os,
         arch: this.#host.arch,
         user: cfg.user,
-        privilege_key: privilegeKey(cfg.auth.token, timestamp),
+        privilege_key: await this.#auth.loginKey(timestamp),
         timestamp,
         run_id: this.#runId,
         client_id: cfg.clientID,
@@ -110,13 +113,14 @@ export class ClientService {
       const log = this.#log.child(undefined, this.#runId);
       log.child("client/service.ts").info(`login to server success, get run id [${this.#runId}]`);
       const secured = cryptoDuplex(conn, deriveKey(cfg.auth.token));
-      const ctl = new ClientControl(
+      const ctl = new ClientControl({
         cfg,
-        log.child("client/control.ts"),
-        secured,
+        log: log.child("client/control.ts"),
+        conn: secured,
         connector,
-        this.#runId,
-      );
+        runId: this.#runId,
+        auth: this.#auth,
+      });
       ctl.start();
       return ctl;
     } catch (err) {

@@ -8,6 +8,7 @@ import type { ServerConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { PortManager } from "./ports.ts";
 import type { Control } from "./control.ts";
+import { type AuthVerifier, createTokenVerifier } from "./auth.ts";
 import type { ServerProxy } from "./proxy/base.ts";
 import { GroupRegistry, VhostRuntime } from "./vhost/mod.ts";
 import { ServerStats } from "./api/stats.ts";
@@ -34,8 +35,11 @@ export class ServerContext {
   readonly stats: ServerStats | undefined;
   /** Listeners of stcp/sudp proxies that visitor conns are queued on (server/visitor/). */
   readonly visitors: VisitorRegistry = new VisitorRegistry();
+  /** Checks Login/Ping/NewWorkConn proofs; the service replaces it for OIDC at start. */
+  auth: AuthVerifier;
 
   constructor(config: ServerConfig, log: Logger) {
+    this.auth = createTokenVerifier(config.auth.token ?? "", config.auth.additionalScopes);
     this.config = config;
     this.log = log;
     this.tcpPorts = new PortManager(config.allowPorts);

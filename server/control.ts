@@ -11,7 +11,6 @@ import { readMessage, writeMessage } from "../protocol/msg/frame_v1.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ServerContext } from "./context.ts";
 import { WorkConnPool } from "./work_conn_pool.ts";
-import { verifyScopedKey } from "./auth.ts";
 import type { ServerProxy } from "./proxy/base.ts";
 import { PROXY_FACTORIES } from "./proxy/mod.ts";
 
@@ -128,14 +127,15 @@ export class Control {
             this.#closeProxy(m.body.proxy_name ?? "");
             break;
           case "Ping": {
-            const err = this.server.config.auth.additionalScopes.includes("HeartBeats")
-              ? verifyScopedKey(this.server, m.body)
-              : undefined;
+            const err = await this.server.auth.verifyPing(m.body);
             if (err) {
+              // Like Go: answer with the reason; frpc closes the session on a Pong error.
               this.log.warn(`received invalid ping: ${err}`);
-              await this.send({ type: "Pong", body: { error: "invalid ping" } });
-              this.close();
-              return;
+              this.send({
+                type: "Pong",
+                body: { error: this.server.clientError(err, "invalid ping") },
+              });
+              break;
             }
             this.#lastPing = Date.now();
             this.send({ type: "Pong", body: {} });

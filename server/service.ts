@@ -11,8 +11,8 @@ import type { Login, NewWorkConn } from "../protocol/msg/messages.ts";
 import { readMessage, writeMessage } from "../protocol/msg/frame_v1.ts";
 import { deadline } from "../protocol/deadline.ts";
 import { websocketServer } from "../protocol/websocket.ts";
-import { cryptoDuplex, deriveKey, privilegeKey } from "../protocol/crypto/mod.ts";
-import { randomHexId, timingSafeEqualString } from "../protocol/ids.ts";
+import { cryptoDuplex, deriveKey } from "../protocol/crypto/mod.ts";
+import { randomHexId } from "../protocol/ids.ts";
 import { YamuxSession } from "../protocol/yamux/mod.ts";
 import {
   acceptServerTls,
@@ -29,7 +29,7 @@ import { FRP_VERSION, ServerContext } from "./context.ts";
 import { Control } from "./control.ts";
 import { startDashboard } from "./api/mod.ts";
 import type { WebServer } from "../httpapi/mod.ts";
-import { TOKEN_MISMATCH, verifyScopedKey } from "./auth.ts";
+import { createAuthVerifier } from "./auth.ts";
 import { type ConnAddrs, handleNewVisitorConn } from "./visitor/mod.ts";
 
 const FIRST_MESSAGE_TIMEOUT_MS = 10_000;
@@ -70,6 +70,7 @@ export class Service {
   /** Binds bindPort and starts serving. */
   async start(): Promise<void> {
     const cfg = this.ctx.config;
+    this.ctx.auth = await createAuthVerifier(cfg.auth);
     this.#tls = await createTlsServerContext({
       certFile: cfg.transport.tls.certFile,
       keyFile: cfg.transport.tls.keyFile,
@@ -188,11 +189,9 @@ export class Service {
     }
   }
 
-  #authenticateLogin(login: Login): string | undefined {
-    const auth = this.ctx.config.auth;
-    if (auth.method !== "token") return `unsupported auth method [${auth.method}]`;
-    const expected = privilegeKey(this.ctx.token, login.timestamp ?? 0);
-    if (!timingSafeEqualString(expected, login.privilege_key ?? "")) return TOKEN_MISMATCH;
+  async #authenticateLogin(login: Login): Promise<string | undefined> {
+    const err = await this.ctx.auth.verifyLogin(login);
+    if (err) return err;
     if (login.client_id) {
       for (const c of this.ctx.controls.values()) {
         if (
@@ -208,7 +207,7 @@ export class Service {
 
   async #handleLogin(conn: Duplex, login: Login, remote: string): Promise<void> {
     const log = this.#log.child("server/service.ts");
-    const err = this.#authenticateLogin(login);
+    const err = await this.#authenticateLogin(login);
     if (err) {
       log.warn(`register control error: ${err}`);
       await deadline(
@@ -252,18 +251,16 @@ export class Service {
     const log = this.#log.child("server/service.ts");
     const ctl = this.ctx.controls.get(msg.run_id ?? "");
     let error: string | undefined;
+    let authErr: string | undefined;
     if (!ctl || ctl.isClosed) {
       log.warn(`no client control found for run id [${msg.run_id ?? ""}]`);
       error = this.ctx.clientError(
         `no client control found for run id [${msg.run_id ?? ""}]`,
         "invalid NewWorkConn",
       );
-    } else if (
-      this.ctx.config.auth.additionalScopes.includes("NewWorkConns") &&
-      verifyScopedKey(this.ctx, msg)
-    ) {
-      ctl.log.warn("invalid NewWorkConn with run id: authorization failed");
-      error = this.ctx.clientError(TOKEN_MISMATCH, "invalid NewWorkConn");
+    } else if ((authErr = await this.ctx.auth.verifyNewWorkConn(msg))) {
+      ctl.log.warn(`invalid NewWorkConn with run id [${msg.run_id ?? ""}]`);
+      error = this.ctx.clientError(authErr, "invalid NewWorkConn");
     } else if (!ctl.putWorkConn(conn)) {
       ctl.log.warn("work connection pool is full, discarding");
       error = this.ctx.clientError(

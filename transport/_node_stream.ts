@@ -7,17 +7,26 @@
 
 import { Duplex as NodeDuplex } from "node:stream";
 import type { Conn, NetAddr } from "../protocol/duplex.ts";
+import { defaultBufferPool } from "../protocol/io.ts";
 
-const READ_BUF = 64 * 1024;
+/** Read buffer of the pump while the connection is quiet (held during the pending read). */
+const SMALL_READ = 8 * 1024;
 
 /**
- * Exposes a Conn as a node Duplex (allowHalfOpen). Reads are pumped with a reused 64 KiB
- * buffer (each pushed chunk is a copy of exactly the bytes read); `end()` → closeWrite();
- * destroy → close() once in-flight writes have settled.
+ * Exposes a Conn as a node Duplex (allowHalfOpen). Reads are pumped with an adaptive buffer:
+ * 8 KiB while quiet, a pooled 256 KiB one after a read filled the small one, given back once
+ * reads come back short (an idle TLS connection holds 8 KiB, not 64); each pushed chunk is a
+ * copy of exactly the bytes read. `end()` → closeWrite(); destroy → close() once in-flight
+ * writes have settled.
  */
 export function connToNodeDuplex(conn: Conn): NodeDuplex {
   let pumping = false;
-  let buf: Uint8Array | null = null;
+  let small: Uint8Array | null = null;
+  let big: Uint8Array | null = null;
+  const dropBig = () => {
+    if (big !== null) defaultBufferPool.put(big);
+    big = null;
+  };
   let pendingWrite: Promise<unknown> = Promise.resolve();
   let closed = false;
   const closeConn = () => {
@@ -31,33 +40,43 @@ export function connToNodeDuplex(conn: Conn): NodeDuplex {
       if (pumping) return;
       pumping = true;
       (async () => {
-        buf ??= new Uint8Array(READ_BUF);
         while (true) {
+          const buf: Uint8Array = big ?? (small ??= new Uint8Array(SMALL_READ));
           let n: number | null;
           try {
             n = await conn.read(buf);
           } catch (e) {
             pumping = false;
+            dropBig();
             if (!d.destroyed) d.destroy(e as Error);
             return;
           }
           if (n === null) {
             pumping = false;
-            buf = null;
+            dropBig();
+            small = null;
             d.push(null);
             return;
+          }
+          const chunk = buf.slice(0, n);
+          if (big === null) {
+            if (n === buf.byteLength) big = defaultBufferPool.get(); // a burst: read bigger
+          } else if (n < SMALL_READ) {
+            dropBig(); // traffic went light: do not hold the big buffer while waiting
           }
           let more: boolean;
           try {
             // node:tls in Deno processes pushed data synchronously and may throw from here
-            more = d.push(buf.slice(0, n));
+            more = d.push(chunk);
           } catch (e) {
             pumping = false;
+            dropBig();
             if (!d.destroyed) d.destroy(e as Error);
             return;
           }
           if (!more) break;
         }
+        dropBig(); // paused by backpressure: the next read may be far away
         pumping = false;
       })();
     },
