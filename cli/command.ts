@@ -29,6 +29,11 @@ export interface CommandSpec {
   ) => Promise<{ output: string[]; exitCode: number }>;
   /** Further subcommands (frpc `reload`/`status`/`stop`), run after flag parsing. */
   subcommands?: Record<string, (cli: CommandLine) => Promise<number>>;
+  /**
+   * Subcommands with their own flags (frpc `tcp`, `stcp visitor`, …): when the first argument
+   * names one, it gets the remaining arguments unparsed.
+   */
+  rawSubcommands?: Record<string, (argv: string[]) => Promise<number>>;
 }
 
 /**
@@ -39,6 +44,10 @@ export async function runPrologue(
   argv: string[],
   spec: CommandSpec,
 ): Promise<number | CommandLine> {
+  const raw = argv.length > 0 && Object.hasOwn(spec.rawSubcommands ?? {}, argv[0])
+    ? spec.rawSubcommands![argv[0]]
+    : undefined;
+  if (raw) return await raw(argv.slice(1));
   let parsed: ParsedFlags;
   try {
     parsed = parseFlags(argv, spec.flags);

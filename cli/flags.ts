@@ -31,6 +31,10 @@ export class FlagError extends Error {
   }
 }
 
+/** Go strconv.ParseBool spellings. */
+const GO_TRUE = ["1", "t", "T", "TRUE", "true", "True"];
+const GO_FALSE = ["0", "f", "F", "FALSE", "false", "False"];
+
 /** Parses `argv` against `spec`. */
 export function parseFlags(argv: string[], spec: FlagSpec): ParsedFlags {
   const strings = new Set(spec.string ?? []);
@@ -59,11 +63,24 @@ export function parseFlags(argv: string[], spec: FlagSpec): ParsedFlags {
     }
     if (booleans.has(name)) {
       if (value === undefined) out.flags[name] = true;
-      else if (value === "true" || value === "false") out.flags[name] = value === "true";
-      else throw new FlagError(`invalid argument "${value}" for "--${name}" flag`);
+      else if (GO_TRUE.includes(value)) out.flags[name] = true;
+      else if (GO_FALSE.includes(value)) out.flags[name] = false;
+      else {
+        const short = Object.entries(spec.alias ?? {}).find(([, l]) => l === name)?.[0];
+        throw new FlagError(
+          `invalid argument "${value}" for "${short ? `-${short}, ` : ""}--${name}" flag: ` +
+            `strconv.ParseBool: parsing "${value}": invalid syntax`,
+        );
+      }
     } else if (strings.has(name)) {
       if (value === undefined) {
-        if (i + 1 >= argv.length) throw new FlagError(`flag needs an argument: --${name}`);
+        if (i + 1 >= argv.length) {
+          throw new FlagError(
+            a.startsWith("--")
+              ? `flag needs an argument: --${name}`
+              : `flag needs an argument: '${a.slice(1, 2)}' in ${a}`,
+          );
+        }
         value = argv[++i];
       }
       out.flags[name] = value;

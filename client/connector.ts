@@ -18,9 +18,14 @@ import {
   TlsEngineFallbackError,
 } from "../transport/mod.ts";
 import type { ClientCommonConfig } from "../config/types.ts";
+import { codecFor, type MessageCodec } from "../protocol/msg/codec.ts";
+import { WIRE_V2_MAGIC } from "../protocol/msg/frame_v2.ts";
+import { writeAll } from "../protocol/io.ts";
 
 /** Opens logical connections to frps for one client session. */
 export class Connector {
+  /** The message codec of every logical connection (`transport.wireProtocol`). */
+  readonly codec: MessageCodec;
   readonly #cfg: ClientCommonConfig;
   #session: YamuxSession | undefined;
   #quic: QuicClientSession | undefined;
@@ -29,6 +34,7 @@ export class Connector {
 
   constructor(cfg: ClientCommonConfig) {
     this.#cfg = cfg;
+    this.codec = codecFor(cfg.transport.wireProtocol);
   }
 
   /** Resolves when the underlying session (tcpMux) ends or close() is called. */
@@ -116,8 +122,24 @@ export class Connector {
     this.#session.closed.then(() => this.close());
   }
 
-  /** A new logical connection: a yamux stream, or a fresh dial without tcpMux. */
+  /**
+   * A new logical connection: a yamux stream, or a fresh dial without tcpMux. With wire v2
+   * the magic has already been written (frp's messageConnector), so the first frp message
+   * (or the ClientHello) follows directly.
+   */
   async connect(): Promise<Duplex> {
+    const conn = await this.#connectRaw();
+    if (this.codec.wireProtocol !== "v2") return conn;
+    try {
+      await writeAll(conn, WIRE_V2_MAGIC);
+    } catch (err) {
+      conn.close();
+      throw err;
+    }
+    return conn;
+  }
+
+  async #connectRaw(): Promise<Duplex> {
     if (this.#closed) throw new Error("connector is closed");
     if (this.#quic) return await this.#quic.openStream();
     if (this.#session) return await this.#session.openStream();

@@ -8,7 +8,7 @@
 import { errorText } from "../protocol/errors.ts";
 import type { Duplex } from "../protocol/duplex.ts";
 import type { Message } from "../protocol/msg/messages.ts";
-import { readMessage, writeMessage } from "../protocol/msg/frame_v1.ts";
+import type { MessageCodec } from "../protocol/msg/codec.ts";
 import type { ClientConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Connector } from "./connector.ts";
@@ -23,6 +23,8 @@ export interface ControlSession {
   /** The control connection, already wrapped in control-channel encryption. */
   conn: Duplex;
   connector: Connector;
+  /** The session's wire protocol: control channel (inside its encryption) and work conns. */
+  codec: MessageCodec;
   runId: string;
   auth: ClientAuth;
 }
@@ -36,6 +38,7 @@ export class ClientControl {
   readonly #log: Logger;
   readonly #conn: Duplex;
   readonly #connector: Connector;
+  readonly #codec: MessageCodec;
   readonly #auth: ClientAuth;
   #writeChain: Promise<void> = Promise.resolve();
   #lastPong = Date.now();
@@ -49,6 +52,7 @@ export class ClientControl {
     this.#log = log;
     this.#conn = session.conn;
     this.#connector = session.connector;
+    this.#codec = session.codec;
     this.#auth = session.auth;
     this.runId = session.runId;
     this.proxies = new ProxyManager(
@@ -102,16 +106,18 @@ export class ClientControl {
 
   /** Queues a message on the control channel; a failed write ends the session. */
   send(m: Message): void {
-    this.#writeChain = this.#writeChain.then(() => writeMessage(this.#conn, m)).catch((err) => {
-      if (!this.#closed) this.#log.warn(`write message to server error: ${errorText(err)}`);
-      this.close();
-    });
+    this.#writeChain = this.#writeChain.then(() => this.#codec.writeMessage(this.#conn, m)).catch(
+      (err) => {
+        if (!this.#closed) this.#log.warn(`write message to server error: ${errorText(err)}`);
+        this.close();
+      },
+    );
   }
 
   async #readLoop(): Promise<void> {
     try {
       while (!this.#closed) {
-        const m = await readMessage(this.#conn);
+        const m = await this.#codec.readMessage(this.#conn);
         switch (m.type) {
           case "ReqWorkConn":
             this.#newWorkConn();
@@ -146,12 +152,12 @@ export class ClientControl {
       return;
     }
     try {
-      await writeMessage(conn, {
+      await this.#codec.writeMessage(conn, {
         type: "NewWorkConn",
         body: { run_id: this.runId, ...await this.#auth.scoped("NewWorkConns") },
       });
       // The conn may idle in frps's pool for a long time: no deadline here.
-      const m = await readMessage(conn);
+      const m = await this.#codec.readMessage(conn);
       if (m.type !== "StartWorkConn") throw new Error(`unexpected message ${m.type}`);
       if (m.body.error) {
         this.#log.error(`StartWorkConn contains error: ${m.body.error}`);

@@ -6,11 +6,17 @@
  */
 import { type CommandLine, runPrologue } from "../cli/command.ts";
 import { createLogger, hostInfo, println } from "../cli/runtime.ts";
-import { ConfigError, loadClientConfig, verifyClientConfig } from "../config/mod.ts";
+import {
+  type ClientConfig,
+  ConfigError,
+  loadClientConfig,
+  verifyClientConfig,
+} from "../config/mod.ts";
 import { CLIENT_VERSION, LoginError } from "./service.ts";
 import { startClient } from "./mod.ts";
 import { startAdminApi } from "./api/mod.ts";
 import { ADMIN_COMMANDS, runAdminCommand } from "./api/cli.ts";
+import { parseQuickCommand, QUICK_PROXY_TYPES } from "./quick.ts";
 
 const FLAGS = {
   string: ["config", "config-dir", "allow-unsafe", "api-timeout"],
@@ -25,10 +31,18 @@ Usage:
   frpc [command]
 
 Available Commands:
+  http        Run frpc with a single http proxy
+  https       Run frpc with a single https proxy
   reload      Hot-Reload frpc configuration
   status      Overview of all proxies status
+  stcp        Run frpc with a single stcp proxy
   stop        Stop the running frpc
+  sudp        Run frpc with a single sudp proxy
+  tcp         Run frpc with a single tcp proxy
+  tcpmux      Run frpc with a single tcpmux proxy
+  udp         Run frpc with a single udp proxy
   verify      Verify that the configures is valid
+  xtcp        Run frpc with a single xtcp proxy
 
 Flags:
   -c, --config string   config file of frpc (default "./frpc.ini")
@@ -52,6 +66,9 @@ export async function main(argv: string[]): Promise<number> {
           apiTimeout: cli.parsed.flags["api-timeout"] as string | undefined,
         }),
     ])),
+    rawSubcommands: Object.fromEntries(
+      QUICK_PROXY_TYPES.map((t) => [t, (argv: string[]) => runQuick(t, argv)]),
+    ),
   });
   if (typeof cli === "number") return cli;
   const { configPath, loadOptions } = cli;
@@ -63,19 +80,38 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   for (const w of loaded.warnings) println(`WARNING: ${w}`);
-  const config = loaded.config;
+  return await runService(loaded.config, configPath, loadOptions.allowUnsafe);
+}
+
+/** `frpc <type> …` / `frpc <type> visitor …`: one proxy or visitor from flags. */
+async function runQuick(type: string, argv: string[]): Promise<number> {
+  const r = parseQuickCommand(type, argv);
+  if ("exitCode" in r) return r.exitCode;
+  return await runService(r.config, "", r.allowUnsafe);
+}
+
+/**
+ * Runs the client service until it stops, like Go's startServiceWithAggregator (`configPath`
+ * "" for quick proxies: no config-file log lines, no reload).
+ */
+async function runService(
+  config: ClientConfig,
+  configPath: string,
+  allowUnsafe: string[],
+): Promise<number> {
   const log = createLogger(config.log);
-  log.child("sub/root.ts").info(
-    `start frpc service for config file [${configPath}] with aggregated configuration`,
-  );
+  const rootLog = log.child("sub/root.ts");
+  if (configPath) {
+    rootLog.info(
+      `start frpc service for config file [${configPath}] with aggregated configuration`,
+    );
+  }
+  const stopped = () => {
+    if (configPath) rootLog.info(`frpc service for config file [${configPath}] stopped`);
+  };
   const client = startClient(config, { log, host: hostInfo() });
   try {
-    await startAdminApi({
-      service: client,
-      configPath,
-      allowUnsafe: loadOptions.allowUnsafe,
-      log,
-    });
+    await startAdminApi({ service: client, configPath, allowUnsafe, log });
   } catch (err) {
     println(err instanceof Error ? err.message : String(err));
     return 1;
@@ -89,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await client.run();
   } catch (err) {
-    log.child("sub/root.ts").info(`frpc service for config file [${configPath}] stopped`);
+    stopped();
     if (err instanceof LoginError) {
       println(
         `login to the server failed: ${err.message}. With loginFailExit enabled, no additional retries will be attempted`,
@@ -99,7 +135,7 @@ export async function main(argv: string[]): Promise<number> {
     println(err instanceof Error ? err.message : String(err));
     return 1;
   }
-  log.child("sub/root.ts").info(`frpc service for config file [${configPath}] stopped`);
+  stopped();
   return 0;
 }
 

@@ -6,9 +6,24 @@
  * @module
  */
 import { errorText } from "../protocol/errors.ts";
+import type { Duplex } from "../protocol/duplex.ts";
 import type { Login } from "../protocol/msg/messages.ts";
-import { readMessage, writeMessage } from "../protocol/msg/frame_v1.ts";
-import { cryptoDuplex, deriveKey } from "../protocol/crypto/mod.ts";
+import {
+  encodeFrameV2,
+  encodeMessageV2,
+  FRAME_TYPE_CLIENT_HELLO,
+  FRAME_TYPE_SERVER_HELLO,
+  readFrameV2,
+} from "../protocol/msg/frame_v2.ts";
+import {
+  clientCryptoContext,
+  type ClientHello,
+  type CryptoContext,
+  encodeClientHello,
+  newClientHello,
+} from "../protocol/msg/hello_v2.ts";
+import { writeAll } from "../protocol/io.ts";
+import { aeadControlDuplex, cryptoDuplex, deriveKey } from "../protocol/crypto/mod.ts";
 import { type ClientAuth, createClientAuth } from "./auth.ts";
 import { deadline, sleep } from "../protocol/deadline.ts";
 import type { ClientConfig } from "../config/types.ts";
@@ -37,6 +52,12 @@ export class LoginError extends Error {
 }
 
 const LOGIN_RESP_TIMEOUT_MS = 10_000;
+
+/** A wire v2 ClientHello as sent: the transcript needs the exact payload bytes. */
+interface SentHello {
+  hello: ClientHello;
+  payload: Uint8Array;
+}
 
 /** A running frpc. */
 export class ClientService {
@@ -100,9 +121,15 @@ export class ClientService {
         client_spec: {},
         pool_count: cfg.transport.poolCount,
       };
-      await writeMessage(conn, { type: "Login", body: login });
-      const resp = await deadline(
-        readMessage(conn),
+      const codec = connector.codec;
+      let sent: SentHello | undefined;
+      if (codec.wireProtocol === "v2") sent = await this.#sendHelloAndLogin(conn, login);
+      else await codec.writeMessage(conn, { type: "Login", body: login });
+      const { resp, crypto } = await deadline(
+        (async () => {
+          const crypto = sent ? await this.#readServerHello(conn, sent) : undefined;
+          return { resp: await codec.readMessage(conn), crypto };
+        })(),
         LOGIN_RESP_TIMEOUT_MS,
         "read LoginResp",
         () => conn.close(),
@@ -112,12 +139,15 @@ export class ClientService {
       this.#runId = resp.body.run_id ?? "";
       const log = this.#log.child(undefined, this.#runId);
       log.child("client/service.ts").info(`login to server success, get run id [${this.#runId}]`);
-      const secured = cryptoDuplex(conn, deriveKey(cfg.auth.token));
+      const secured = crypto
+        ? aeadControlDuplex(conn, cfg.auth.token, "client", crypto.algorithm, crypto.transcriptHash)
+        : cryptoDuplex(conn, deriveKey(cfg.auth.token));
       const ctl = new ClientControl({
         cfg,
         log: log.child("client/control.ts"),
         conn: secured,
         connector,
+        codec,
         runId: this.#runId,
         auth: this.#auth,
       });
@@ -127,6 +157,44 @@ export class ClientService {
       connector.close();
       throw err;
     }
+  }
+
+  /**
+   * Wire v2 (frp's exchangeLogin): the magic is out already; ClientHello and Login go out
+   * together, before any answer. Resolves to what the ServerHello check needs.
+   */
+  async #sendHelloAndLogin(
+    conn: Duplex,
+    login: Login,
+  ): Promise<SentHello> {
+    const t = this.#cfg.transport;
+    const hello = newClientHello({
+      transport: t.protocol,
+      tls: t.tls.enable || t.protocol === "wss" || t.protocol === "quic",
+      tcpMux: t.tcpMux,
+    });
+    const payload = encodeClientHello(hello);
+    const helloFrame = encodeFrameV2(FRAME_TYPE_CLIENT_HELLO, payload);
+    const loginFrame = encodeMessageV2({ type: "Login", body: login });
+    const out = new Uint8Array(helloFrame.byteLength + loginFrame.byteLength);
+    out.set(helloFrame);
+    out.set(loginFrame, helloFrame.byteLength);
+    await writeAll(conn, out);
+    return { hello, payload };
+  }
+
+  /** Reads and checks the ServerHello; throws frp's texts (e.g. the server's `error`). */
+  async #readServerHello(
+    conn: Duplex,
+    sent: SentHello,
+  ): Promise<CryptoContext> {
+    const frame = await readFrameV2(conn);
+    if (frame.type !== FRAME_TYPE_SERVER_HELLO) {
+      throw new LoginError(
+        `unexpected frame type ${frame.type}, want ${FRAME_TYPE_SERVER_HELLO}`,
+      );
+    }
+    return clientCryptoContext(sent.hello, sent.payload, frame.payload);
   }
 
   /**

@@ -3,7 +3,8 @@
  * - protocol/ is runtime-agnostic: no `Deno.` and no node socket modules outside tests;
  * - protocol/ imports only protocol/; transport/ only protocol/ and itself;
  * - server/ and client/ never import each other;
- * - plugins/ imports only plugins/, protocol/, transport/, config/ and log/.
+ * - plugins/ imports only plugins/, protocol/, transport/, config/ and log/;
+ * - web/ (the embedded dashboards) imports only web/ and httpapi/: never server/ or client/.
  * Prints violations and exits 1 when there are any.
  *
  * @module
@@ -27,6 +28,7 @@ const FORBIDDEN_IMPORTS: Record<string, string[]> = {
 /** Directories restricted to an allowlist of import targets (themselves included). */
 const ALLOWED_IMPORTS: Record<string, string[]> = {
   plugins: ["plugins", "protocol", "transport", "config", "log"],
+  web: ["web", "httpapi"],
 };
 
 function isTest(path: string): boolean {

@@ -13,6 +13,7 @@ import type { ServerProxy } from "./proxy/base.ts";
 import { GroupRegistry, VhostRuntime } from "./vhost/mod.ts";
 import { ServerStats } from "./api/stats.ts";
 import { VisitorRegistry } from "./visitor/mod.ts";
+import { ServerPluginManager } from "../plugins/server/mod.ts";
 
 /** The version we report to clients (LoginResp.version) and in `-v`. */
 export const FRP_VERSION = "0.70.1";
@@ -35,6 +36,8 @@ export class ServerContext {
   readonly stats: ServerStats | undefined;
   /** Listeners of stcp/sudp proxies that visitor conns are queued on (server/visitor/). */
   readonly visitors: VisitorRegistry = new VisitorRegistry();
+  /** `httpPlugins` (behaviour.md §10); undefined when none are configured. */
+  readonly plugins: ServerPluginManager | undefined;
   /** Checks Login/Ping/NewWorkConn proofs; the service replaces it for OIDC at start. */
   auth: AuthVerifier;
 
@@ -47,6 +50,7 @@ export class ServerContext {
     this.vhost = new VhostRuntime(config, log);
     this.groups = new GroupRegistry(this.vhost);
     this.stats = config.webServer.port > 0 ? new ServerStats(config.enablePrometheus) : undefined;
+    this.plugins = ServerPluginManager.fromConfig(config.httpPlugins, log);
   }
 
   /** The token that keys control and work-conn encryption (wire-v1.md §6.5). */

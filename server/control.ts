@@ -7,12 +7,13 @@
 import { errorText } from "../protocol/errors.ts";
 import type { Duplex } from "../protocol/duplex.ts";
 import type { Login, Message, NewProxy } from "../protocol/msg/messages.ts";
-import { readMessage, writeMessage } from "../protocol/msg/frame_v1.ts";
+import type { MessageCodec } from "../protocol/msg/codec.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ServerContext } from "./context.ts";
-import { WorkConnPool } from "./work_conn_pool.ts";
+import { type WorkConn, WorkConnPool } from "./work_conn_pool.ts";
 import type { ServerProxy } from "./proxy/base.ts";
 import { PROXY_FACTORIES } from "./proxy/mod.ts";
+import type { PluginUserInfo } from "../plugins/server/mod.ts";
 
 const PORT_PROXY_TYPES = new Set(["tcp", "udp"]);
 
@@ -28,6 +29,8 @@ export class Control {
   readonly proxies: Map<string, ServerProxy> = new Map();
   /** The NewProxy message each running proxy was created from (dashboard `conf`). */
   readonly proxyMsgs: Map<string, NewProxy> = new Map();
+  /** The wire protocol the client logged in with (v1 or v2 frames on the control channel). */
+  readonly codec: MessageCodec;
   readonly #conn: Duplex;
   readonly #pool: WorkConnPool;
   #writeChain: Promise<void> = Promise.resolve();
@@ -43,9 +46,11 @@ export class Control {
     login: Login,
     runId: string,
     remoteAddrText: string,
+    codec: MessageCodec,
   ) {
     this.server = server;
     this.#conn = conn;
+    this.codec = codec;
     this.login = login;
     this.runId = runId;
     this.remoteAddrText = remoteAddrText;
@@ -67,6 +72,11 @@ export class Control {
     return this.#closed;
   }
 
+  /** The `user` block of server-plugin requests (Go's loginUserInfo). */
+  get pluginUser(): PluginUserInfo {
+    return { user: this.login.user ?? "", metas: this.login.metas, run_id: this.runId };
+  }
+
   /** Starts the message loop; requests the initial work connections first. */
   start(): void {
     this.server.stats?.clientLogin({
@@ -76,6 +86,7 @@ export class Control {
       version: this.login.version ?? "",
       hostname: this.login.hostname ?? "",
       remoteAddr: this.remoteAddrText,
+      wireProtocol: this.codec.wireProtocol,
     });
     for (let i = 0; i < this.poolCount; i++) this.send({ type: "ReqWorkConn", body: {} });
     const hbTimeout = this.server.config.transport.heartbeatTimeout;
@@ -92,7 +103,7 @@ export class Control {
 
   /** Queues a message on the control channel; a failed write ends the session. */
   send(m: Message): Promise<void> {
-    const p = this.#writeChain.then(() => writeMessage(this.#conn, m));
+    const p = this.#writeChain.then(() => this.codec.writeMessage(this.#conn, m));
     this.#writeChain = p.catch((err) => {
       if (!this.#closed) this.log.debug(`write control message error: ${errorText(err)}`);
       this.close();
@@ -101,7 +112,7 @@ export class Control {
   }
 
   /** Takes a work conn (asking the client for more as frps does). */
-  getWorkConn(): Promise<Duplex> {
+  getWorkConn(): Promise<WorkConn> {
     return this.#pool.get(
       this.server.config.userConnTimeout * 1000,
       () => this.send({ type: "ReqWorkConn", body: {} }),
@@ -109,14 +120,14 @@ export class Control {
   }
 
   /** Offers a new work conn from the client; false when the pool is full. */
-  putWorkConn(conn: Duplex): boolean {
+  putWorkConn(conn: WorkConn): boolean {
     return this.#pool.put(conn);
   }
 
   async #readLoop(): Promise<void> {
     try {
       while (!this.#closed) {
-        const m = await readMessage(this.#conn);
+        const m = await this.codec.readMessage(this.#conn);
         switch (m.type) {
           case "NewProxy":
             // In order, as Go's dispatcher does: a duplicate name or a CloseProxy must not
@@ -127,7 +138,16 @@ export class Control {
             this.#closeProxy(m.body.proxy_name ?? "");
             break;
           case "Ping": {
-            const err = await this.server.auth.verifyPing(m.body);
+            let err: string | undefined;
+            let ping = m.body;
+            if (this.server.plugins?.has("Ping")) {
+              try {
+                ping = await this.server.plugins.ping(this.pluginUser, ping);
+              } catch (e) {
+                err = errorText(e);
+              }
+            }
+            err ??= await this.server.auth.verifyPing(ping);
             if (err) {
               // Like Go: answer with the reason; frpc closes the session on a Pong error.
               this.log.warn(`received invalid ping: ${err}`);
@@ -153,12 +173,21 @@ export class Control {
   }
 
   async #newProxy(msg: NewProxy): Promise<void> {
+    let pluginErr: unknown;
+    if (this.server.plugins?.has("NewProxy")) {
+      try {
+        msg = await this.server.plugins.newProxy(this.pluginUser, msg);
+      } catch (err) {
+        pluginErr = err;
+      }
+    }
     const name = msg.proxy_name ?? "";
     const type = msg.proxy_type || "tcp";
     msg.proxy_type = type;
     let remoteAddr = "";
     let error = "";
     try {
+      if (pluginErr) throw pluginErr;
       if (this.server.proxies.has(name)) throw new Error(`proxy [${name}] already exists`);
       const usesPort = PORT_PROXY_TYPES.has(type);
       const max = this.server.config.maxPortsPerClient;
@@ -220,6 +249,7 @@ export class Control {
     if (PORT_PROXY_TYPES.has(pxy.type)) this.#portsUsed--;
     pxy.close();
     this.server.stats?.closeProxy(name, pxy.type);
+    this.server.plugins?.closeProxy(this.pluginUser, name);
     this.log.info(`close proxy [${name}] success`);
   }
 
@@ -233,6 +263,7 @@ export class Control {
       if (this.server.proxies.get(name) === pxy) this.server.proxies.delete(name);
       pxy.close();
       this.server.stats?.closeProxy(name, pxy.type);
+      this.server.plugins?.closeProxy(this.pluginUser, name);
     }
     this.proxies.clear();
     this.proxyMsgs.clear();

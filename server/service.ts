@@ -7,11 +7,30 @@
  */
 import { errorText } from "../protocol/errors.ts";
 import type { Conn, Duplex } from "../protocol/duplex.ts";
-import type { Login, NewWorkConn } from "../protocol/msg/messages.ts";
-import { readMessage, writeMessage } from "../protocol/msg/frame_v1.ts";
+import type { Login, Message, NewWorkConn } from "../protocol/msg/messages.ts";
+import { readMessageAfter } from "../protocol/msg/frame_v1.ts";
+import {
+  decodeMessageFrameV2,
+  encodeFrameV2,
+  FRAME_TYPE_CLIENT_HELLO,
+  FRAME_TYPE_SERVER_HELLO,
+  isWireV2Magic,
+  readFrameV2,
+  WIRE_V2_MAGIC,
+} from "../protocol/msg/frame_v2.ts";
+import {
+  type CryptoContext,
+  decodeClientHello,
+  encodeServerHello,
+  errorServerHello,
+  hashCryptoTranscript,
+  newServerHello,
+} from "../protocol/msg/hello_v2.ts";
+import { type MessageCodec, V1_CODEC, V2_CODEC } from "../protocol/msg/codec.ts";
+import { readFull, writeAll } from "../protocol/io.ts";
 import { deadline } from "../protocol/deadline.ts";
 import { websocketServer } from "../protocol/websocket.ts";
-import { cryptoDuplex, deriveKey } from "../protocol/crypto/mod.ts";
+import { aeadControlDuplex, cryptoDuplex, deriveKey } from "../protocol/crypto/mod.ts";
 import { randomHexId } from "../protocol/ids.ts";
 import { YamuxSession } from "../protocol/yamux/mod.ts";
 import {
@@ -33,6 +52,15 @@ import { createAuthVerifier } from "./auth.ts";
 import { type ConnAddrs, handleNewVisitorConn } from "./visitor/mod.ts";
 
 const FIRST_MESSAGE_TIMEOUT_MS = 10_000;
+const HELLO_WRITE_TIMEOUT_MS = 10_000;
+
+/** The first message of a logical connection and the wire protocol it arrived in. */
+interface Accepted {
+  m: Message;
+  codec: MessageCodec;
+  /** v2 control connections: what the hellos negotiated (absent without a ClientHello). */
+  crypto?: CryptoContext;
+}
 /** Go's websocket listener is an http.Server with ReadHeaderTimeout 60 s. */
 const WEBSOCKET_HEAD_TIMEOUT_MS = 60_000;
 
@@ -167,26 +195,68 @@ export class Service {
   }
 
   async #handleLogical(conn: Duplex, addrs: ConnAddrs): Promise<void> {
-    const remote = `${addrs.remoteAddr.hostname}:${addrs.remoteAddr.port}`;
-    const m = await deadline(
-      readMessage(conn),
+    const host = addrs.remoteAddr.hostname;
+    const remote = `${host.includes(":") ? `[${host}]` : host}:${addrs.remoteAddr.port}`;
+    const { m, codec, crypto } = await deadline(
+      this.#acceptLogical(conn),
       FIRST_MESSAGE_TIMEOUT_MS,
       "first message",
       () => conn.close(),
     );
     switch (m.type) {
       case "Login":
-        return await this.#handleLogin(conn, m.body, remote);
+        return await this.#handleLogin(conn, m.body, remote, codec, crypto);
       case "NewWorkConn":
-        return await this.#handleWorkConn(conn, m.body);
+        return await this.#handleWorkConn(conn, m.body, codec);
       case "NewVisitorConn":
-        return await handleNewVisitorConn(this.ctx, conn, addrs, m.body);
+        return await handleNewVisitorConn(this.ctx, conn, addrs, m.body, codec);
       default:
         this.#log.child("server/service.ts").warn(
           `error message type for the new connection [${remote}]`,
         );
         conn.close();
     }
+  }
+
+  /**
+   * frp's acceptConnection: 7 bytes decide the wire protocol (the v2 magic, or the start of
+   * a v1 frame, which is at least 9 bytes long). A v2 control connection first sends a
+   * ClientHello, answered at once with the ServerHello (wire-v1.md §6.7).
+   */
+  async #acceptLogical(conn: Duplex): Promise<Accepted> {
+    const head = new Uint8Array(WIRE_V2_MAGIC.byteLength);
+    await readFull(conn, head);
+    if (!isWireV2Magic(head)) return { m: await readMessageAfter(conn, head), codec: V1_CODEC };
+    let frame = await readFrameV2(conn);
+    let crypto: CryptoContext | undefined;
+    if (frame.type === FRAME_TYPE_CLIENT_HELLO) {
+      crypto = await this.#answerClientHello(conn, frame.payload);
+      frame = await readFrameV2(conn);
+    }
+    return { m: decodeMessageFrameV2(frame), codec: V2_CODEC, crypto };
+  }
+
+  /** Sends the ServerHello; on a hello frp refuses, sends it with `error` and throws. */
+  async #answerClientHello(conn: Duplex, payload: Uint8Array): Promise<CryptoContext> {
+    let hello;
+    try {
+      hello = newServerHello(decodeClientHello(payload));
+    } catch (err) {
+      const refusal = encodeServerHello(errorServerHello(errorText(err)));
+      await deadline(
+        writeAll(conn, encodeFrameV2(FRAME_TYPE_SERVER_HELLO, refusal)),
+        HELLO_WRITE_TIMEOUT_MS,
+        "ServerHello write",
+      ).catch(() => {});
+      throw err;
+    }
+    const sh = encodeServerHello(hello);
+    await deadline(
+      writeAll(conn, encodeFrameV2(FRAME_TYPE_SERVER_HELLO, sh)),
+      HELLO_WRITE_TIMEOUT_MS,
+      "ServerHello write",
+    );
+    return { algorithm: hello.algorithm, transcriptHash: hashCryptoTranscript(payload, sh) };
   }
 
   async #authenticateLogin(login: Login): Promise<string | undefined> {
@@ -205,13 +275,31 @@ export class Service {
     return undefined;
   }
 
-  async #handleLogin(conn: Duplex, login: Login, remote: string): Promise<void> {
+  async #handleLogin(
+    conn: Duplex,
+    login: Login,
+    remote: string,
+    codec: MessageCodec,
+    crypto: CryptoContext | undefined,
+  ): Promise<void> {
     const log = this.#log.child("server/service.ts");
-    const err = await this.#authenticateLogin(login);
+    let err: string | undefined;
+    if (this.ctx.plugins?.has("Login")) {
+      // Server plugins see (and may rewrite) the login first, as in Go's handleConnection.
+      try {
+        login = await this.ctx.plugins.login(login, remote);
+      } catch (e) {
+        err = errorText(e);
+      }
+    }
+    // Like frp, a v2 Login without a ClientHello fails before authentication.
+    err ??= codec === V2_CODEC && !crypto
+      ? "missing v2 crypto negotiation"
+      : await this.#authenticateLogin(login);
     if (err) {
       log.warn(`register control error: ${err}`);
       await deadline(
-        writeMessage(conn, {
+        codec.writeMessage(conn, {
           type: "LoginResp",
           body: {
             version: FRP_VERSION,
@@ -236,18 +324,23 @@ export class Service {
       old.close();
     }
     await deadline(
-      writeMessage(conn, { type: "LoginResp", body: { version: FRP_VERSION, run_id: runId } }),
+      codec.writeMessage(conn, {
+        type: "LoginResp",
+        body: { version: FRP_VERSION, run_id: runId },
+      }),
       5000,
       "LoginResp write",
       () => conn.close(),
     );
-    const secured = cryptoDuplex(conn, deriveKey(this.ctx.token));
-    const ctl = new Control(this.ctx, secured, login, runId, remote);
+    const secured = crypto
+      ? aeadControlDuplex(conn, this.ctx.token, "server", crypto.algorithm, crypto.transcriptHash)
+      : cryptoDuplex(conn, deriveKey(this.ctx.token));
+    const ctl = new Control(this.ctx, secured, login, runId, remote, codec);
     this.ctx.controls.set(runId, ctl);
     ctl.start();
   }
 
-  async #handleWorkConn(conn: Duplex, msg: NewWorkConn): Promise<void> {
+  async #handleWorkConn(conn: Duplex, msg: NewWorkConn, codec: MessageCodec): Promise<void> {
     const log = this.#log.child("server/service.ts");
     const ctl = this.ctx.controls.get(msg.run_id ?? "");
     let error: string | undefined;
@@ -258,10 +351,10 @@ export class Service {
         `no client control found for run id [${msg.run_id ?? ""}]`,
         "invalid NewWorkConn",
       );
-    } else if ((authErr = await this.ctx.auth.verifyNewWorkConn(msg))) {
+    } else if ((authErr = await this.#verifyWorkConn(ctl, msg))) {
       ctl.log.warn(`invalid NewWorkConn with run id [${msg.run_id ?? ""}]`);
       error = this.ctx.clientError(authErr, "invalid NewWorkConn");
-    } else if (!ctl.putWorkConn(conn)) {
+    } else if (!ctl.putWorkConn({ conn, codec })) {
       ctl.log.warn("work connection pool is full, discarding");
       error = this.ctx.clientError(
         "work connection pool is full, discarding",
@@ -269,9 +362,21 @@ export class Service {
       );
     }
     if (error) {
-      await writeMessage(conn, { type: "StartWorkConn", body: { error } }).catch(() => {});
+      await codec.writeMessage(conn, { type: "StartWorkConn", body: { error } }).catch(() => {});
       conn.close();
     }
+  }
+
+  /** The NewWorkConn plugins (which may rewrite the message), then the auth check. */
+  async #verifyWorkConn(ctl: Control, msg: NewWorkConn): Promise<string | undefined> {
+    if (this.ctx.plugins?.has("NewWorkConn")) {
+      try {
+        msg = await this.ctx.plugins.newWorkConn(ctl.pluginUser, msg);
+      } catch (e) {
+        return errorText(e);
+      }
+    }
+    return await this.ctx.auth.verifyNewWorkConn(msg);
   }
 
   /** Stops listening and ends every session. */
@@ -281,6 +386,7 @@ export class Service {
     this.#listener?.close();
     this.#dashboard?.close();
     this.ctx.stats?.stop();
+    this.ctx.plugins?.close();
     this.#quic?.close();
     this.ctx.vhost.close();
     for (const ctl of [...this.ctx.controls.values()]) ctl.close();

@@ -4,13 +4,21 @@
  * @module
  */
 import type { Duplex } from "../protocol/duplex.ts";
+import type { MessageCodec } from "../protocol/msg/codec.ts";
 import { DeadlineError } from "../protocol/deadline.ts";
+
+/** A work conn as frpc delivered it, with the wire protocol it arrived in. */
+export interface WorkConn {
+  conn: Duplex;
+  /** Codec of StartWorkConn and (udp/sudp) the messages after it. */
+  codec: MessageCodec;
+}
 
 /** A bounded FIFO of idle work connections with waiters for the next arrival. */
 export class WorkConnPool {
   readonly #capacity: number;
-  readonly #idle: Duplex[] = [];
-  readonly #waiters: Array<(c: Duplex | null) => void> = [];
+  readonly #idle: WorkConn[] = [];
+  readonly #waiters: Array<(c: WorkConn | null) => void> = [];
   #closed = false;
 
   constructor(capacity: number) {
@@ -18,7 +26,7 @@ export class WorkConnPool {
   }
 
   /** Offers a fresh work conn; false when the pool is full or closed (caller rejects it). */
-  put(conn: Duplex): boolean {
+  put(conn: WorkConn): boolean {
     if (this.#closed) return false;
     const waiter = this.#waiters.shift();
     if (waiter) {
@@ -34,13 +42,13 @@ export class WorkConnPool {
    * Takes an idle conn, or asks for one (`request`) and waits up to `timeoutMs`. Either way one
    * more is requested afterwards to refill the pool, as frps does.
    */
-  async get(timeoutMs: number, request: () => void): Promise<Duplex> {
+  async get(timeoutMs: number, request: () => void): Promise<WorkConn> {
     if (this.#closed) throw new Error("control is closed");
     let conn = this.#idle.shift();
     if (!conn) {
       request();
-      conn = await new Promise<Duplex>((resolve, reject) => {
-        const waiter = (c: Duplex | null) => {
+      conn = await new Promise<WorkConn>((resolve, reject) => {
+        const waiter = (c: WorkConn | null) => {
           clearTimeout(timer);
           if (c) resolve(c);
           else reject(new Error("control is closed"));
@@ -65,7 +73,7 @@ export class WorkConnPool {
   /** Closes every idle conn and fails all waiters. */
   close(): void {
     this.#closed = true;
-    for (const c of this.#idle.splice(0)) c.close();
+    for (const c of this.#idle.splice(0)) c.conn.close();
     for (const w of this.#waiters.splice(0)) w(null);
   }
 }

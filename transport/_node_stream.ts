@@ -123,7 +123,8 @@ export class NodeStreamConn implements Conn {
   #closed = false;
   #paused = false;
   #wake: (() => void) | null = null;
-  #drainWake: (() => void) | null = null;
+  /** Writers waiting for 'drain', a write callback, an error or close (all are woken). */
+  #drainWakes: (() => void)[] = [];
 
   /** For TLS: the transport stream below `stream`; it is ended after TLS close_notify. */
   readonly #underlying: NodeDuplex | undefined;
@@ -174,11 +175,10 @@ export class NodeStreamConn implements Conn {
   }
 
   #notifyDrain(): void {
-    const w = this.#drainWake;
-    if (w) {
-      this.#drainWake = null;
-      w();
-    }
+    const ws = this.#drainWakes;
+    if (ws.length === 0) return;
+    this.#drainWakes = [];
+    for (const w of ws) w();
   }
 
   async read(p: Uint8Array): Promise<number | null> {
@@ -221,7 +221,7 @@ export class NodeStreamConn implements Conn {
       const ok = s.write(p.slice());
       if (!ok) {
         while (s.writableNeedDrain && !s.destroyed && !this.#error) {
-          await new Promise<void>((r) => (this.#drainWake = r));
+          await new Promise<void>((r) => this.#drainWakes.push(r));
         }
         if (this.#error) throw this.#error;
       }
@@ -260,7 +260,7 @@ export class NodeStreamConn implements Conn {
     });
     if (last > 0) s.uncork();
     while (!done && !s.destroyed && !this.#error) {
-      await new Promise<void>((r) => (this.#drainWake = r));
+      await new Promise<void>((r) => this.#drainWakes.push(r));
     }
     if (this.#error) throw this.#error;
     if (err) throw err;

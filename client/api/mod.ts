@@ -15,6 +15,8 @@ import { ConfigError, loadClientConfig } from "../../config/mod.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { ClientService } from "../service.ts";
 import { proxyConfigJson, statusJson, visitorConfigJson } from "./model.ts";
+import { FRPC_ASSETS } from "../../web/frpc/mod.ts";
+import { staticRoutes } from "../../web/serve.ts";
 
 export { STATUS_TYPE_ORDER, statusJson, statusTable } from "./model.ts";
 
@@ -123,6 +125,8 @@ export function adminRoutes(opts: AdminApiOptions): Route[] {
     { method: "PUT", path: "/api/config", handler: putConfig },
     { method: "GET", path: "/api/proxy/{name}/config", handler: proxyConfig },
     { method: "GET", path: "/api/visitor/{name}/config", handler: visitorConfig },
+    // `/` → `/static/` and the admin UI (web/frpc/), or `webServer.assetsDir` when set.
+    ...staticRoutes(FRPC_ASSETS, { assetsDir: service.config.webServer.assetsDir }),
   ];
 }
 

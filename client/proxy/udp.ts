@@ -7,7 +7,8 @@
  */
 import { errorText } from "../../protocol/errors.ts";
 import type { Duplex } from "../../protocol/duplex.ts";
-import { readMessage, writeMessage } from "../../protocol/msg/frame_v1.ts";
+import { codecFor } from "../../protocol/msg/codec.ts";
+import type { Message } from "../../protocol/msg/messages.ts";
 import { decodeUdpPacket, encodeUdpPacket, udpAddrKey } from "../../protocol/udp_packet.ts";
 import { wrapProxyConn } from "../../protocol/wrap.ts";
 import { dialUdp, type UdpSocket } from "../../transport/mod.ts";
@@ -26,10 +27,12 @@ export async function handleUdpWorkConn(ctx: WorkConnContext): Promise<void> {
     useEncryption: proxy.transport.useEncryption,
     useCompression: proxy.transport.useCompression,
   });
+  // Messages on the work conn use the session's wire protocol (frp's msg.NewReadWriter).
+  const codec = codecFor(common.transport.wireProtocol);
   const mappings = new Map<string, { sock: UdpSocket; last: number }>();
   let writeChain = Promise.resolve();
-  const send = (body: Parameters<typeof writeMessage>[1]) => {
-    writeChain = writeChain.then(() => writeMessage(work, body)).catch(() => work.close());
+  const send = (m: Message) => {
+    writeChain = writeChain.then(() => codec.writeMessage(work, m)).catch(() => work.close());
   };
   const ping = setInterval(() => send({ type: "Ping", body: {} }), PING_INTERVAL_MS);
   const sweep = setInterval(() => {
@@ -43,7 +46,7 @@ export async function handleUdpWorkConn(ctx: WorkConnContext): Promise<void> {
   }, 5000);
   try {
     for (;;) {
-      const m = await readMessage(work);
+      const m = await codec.readMessage(work);
       if (m.type !== "UDPPacket") continue;
       const { data, remote } = decodeUdpPacket(m.body);
       const key = udpAddrKey(remote);

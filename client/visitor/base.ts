@@ -8,7 +8,6 @@
  */
 import { errorText } from "../../protocol/errors.ts";
 import type { Duplex } from "../../protocol/duplex.ts";
-import { readMessage, writeMessage } from "../../protocol/msg/frame_v1.ts";
 import { deadline } from "../../protocol/deadline.ts";
 import { privilegeKey } from "../../protocol/crypto/mod.ts";
 import { wrapProxyConn } from "../../protocol/wrap.ts";
@@ -63,7 +62,7 @@ export async function openVisitorConn(ctx: VisitorContext): Promise<Duplex> {
   }
   try {
     const timestamp = Math.floor(Date.now() / 1000);
-    await writeMessage(conn, {
+    await ctx.connector.codec.writeMessage(conn, {
       type: "NewVisitorConn",
       body: {
         run_id: ctx.runId,
@@ -75,7 +74,7 @@ export async function openVisitorConn(ctx: VisitorContext): Promise<Duplex> {
       },
     });
     const m = await deadline(
-      readMessage(conn),
+      ctx.connector.codec.readMessage(conn),
       RESP_TIMEOUT_MS,
       "read NewVisitorConnResp",
       () => conn.close(),

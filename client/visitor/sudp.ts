@@ -9,7 +9,6 @@
 import { errorText } from "../../protocol/errors.ts";
 import type { Duplex } from "../../protocol/duplex.ts";
 import type { UDPPacket } from "../../protocol/msg/messages.ts";
-import { readMessage, writeMessage } from "../../protocol/msg/frame_v1.ts";
 import { deadline } from "../../protocol/deadline.ts";
 import { decodeUdpPacket, encodeUdpPacket } from "../../protocol/udp_packet.ts";
 import { bindUdp, type UdpSocket } from "../../transport/mod.ts";
@@ -76,13 +75,14 @@ export class SudpVisitor implements Visitor {
 
   async #work(sock: UdpSocket, conn: Duplex, first: UDPPacket): Promise<void> {
     const log = this.#ctx.log;
+    const codec = this.#ctx.connector.codec;
     log.debug("starting sudp proxy worker");
     const stop = new AbortController();
     const reader = (async () => {
       try {
         for (;;) {
           const m = await deadline(
-            readMessage(conn),
+            codec.readMessage(conn),
             READ_TIMEOUT_MS,
             "sudp visitor read",
             () => conn.close(),
@@ -101,7 +101,7 @@ export class SudpVisitor implements Visitor {
       try {
         let pkt: UDPPacket | null = first;
         while (pkt) {
-          await writeMessage(conn, { type: "UDPPacket", body: pkt });
+          await codec.writeMessage(conn, { type: "UDPPacket", body: pkt });
           pkt = await this.#outbox.take(stop.signal);
         }
       } catch (err) {

@@ -81,9 +81,27 @@ export async function readMessage(r: Duplex): Promise<Message> {
   let n: number | null;
   do n = await r.read(header.subarray(0, 1)); while (n === 0);
   if (n === null) throw new UnexpectedEofError("Cannot read frame: stream ended", true);
+  return await readRest(r, header, 1);
+}
+
+/**
+ * Like {@link readMessage}, for a frame whose first `prefix.byteLength` (1–9) bytes were
+ * already read (frps sniffing the v2 magic: a v1 frame is never shorter than 9 bytes, so the
+ * sniffed bytes always belong to the first frame and need no replay wrapper).
+ */
+export function readMessageAfter(r: Duplex, prefix: Uint8Array): Promise<Message> {
+  if (prefix.byteLength < 1 || prefix.byteLength > FRAME_HEADER_LENGTH) {
+    throw new RangeError(`prefix must be 1..${FRAME_HEADER_LENGTH} bytes`);
+  }
+  const header = new Uint8Array(FRAME_HEADER_LENGTH);
+  header.set(prefix);
+  return readRest(r, header, prefix.byteLength);
+}
+
+async function readRest(r: Duplex, header: Uint8Array, have: number): Promise<Message> {
   const name = nameOf(header[0]);
   try {
-    await readFull(r, header.subarray(1));
+    if (have < FRAME_HEADER_LENGTH) await readFull(r, header.subarray(have));
     const len = checkLength(header);
     const body = new Uint8Array(len);
     await readFull(r, body);

@@ -1,5 +1,6 @@
 /**
- * frp v1 control messages: types, Go-compatible JSON bodies and framing.
+ * frp control messages: types, Go-compatible JSON bodies, v1 and v2 framing, the v2 hello
+ * handshake, and the per-connection {@link MessageCodec}.
  *
  * @module
  */
@@ -12,5 +13,9 @@ export {
   FrameDecoder,
   MAX_MESSAGE_LENGTH,
   readMessage,
+  readMessageAfter,
   writeMessage,
 } from "./frame_v1.ts";
+export * from "./frame_v2.ts";
+export * from "./hello_v2.ts";
+export * from "./codec.ts";

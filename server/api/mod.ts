@@ -23,7 +23,8 @@ import {
   v2Proxy,
   v2Traffic,
 } from "./model.ts";
-import { DASHBOARD_HTML } from "./page.ts";
+import { FRPS_ASSETS } from "../../web/frps/mod.ts";
+import { staticRoutes } from "../../web/serve.ts";
 
 const V2_PROXY_TYPES = ["tcp", "udp", "http", "https", "tcpmux", "stcp", "xtcp", "sudp"];
 const NO_PROXY = "no proxy info found";
@@ -298,6 +299,7 @@ function paginate<T>(items: T[], page: number, pageSize: number) {
 /** The route table (frp's server/api_router.go). */
 export function dashboardRoutes(ctx: ServerContext, stats: ServerStats): Route[] {
   const d = new Dashboard(ctx, stats);
+  const started = Math.floor(Date.now() / 1000);
   const routes: Route[] = [
     { method: "GET", path: "/healthz", handler: () => undefined, public: true },
   ];
@@ -326,28 +328,13 @@ export function dashboardRoutes(ctx: ServerContext, stats: ServerStats): Route[]
       handler: d.v2Traffic,
       envelope: "v2",
     },
-    ...staticRoutes(),
+    // `/` → `/static/` and the web UI (web/frps/), or `webServer.assetsDir` when set.
+    ...staticRoutes(FRPS_ASSETS, {
+      assetsDir: ctx.config.webServer.assetsDir,
+      vars: () => ({ started: String(started) }),
+    }),
   );
   return routes;
-}
-
-/** `/` → `/static/`, and a one-page proxy list at `/static/` (frp ships a full web UI). */
-function staticRoutes(): Route[] {
-  const page = () =>
-    new Response(DASHBOARD_HTML, { headers: { "content-type": "text/html; charset=utf-8" } });
-  return [
-    {
-      method: "GET",
-      path: "/",
-      envelope: "raw",
-      handler: () =>
-        new Response('<a href="/static/">Moved Permanently</a>.\n\n', {
-          status: 301,
-          headers: { location: "/static/", "content-type": "text/html; charset=utf-8" },
-        }),
-    },
-    { method: "GET", path: "/static/*", envelope: "raw", handler: page },
-  ];
 }
 
 /** Starts the dashboard when `webServer.port > 0`; logs frp's `dashboard listen on` line. */

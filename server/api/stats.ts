@@ -90,6 +90,8 @@ export interface ClientLoginInfo {
   hostname: string;
   /** `ip:port` or `[ip]:port` of the control connection */
   remoteAddr: string;
+  /** "v1" (default) or "v2" */
+  wireProtocol?: string;
 }
 
 function hostOf(addr: string): string {
@@ -243,7 +245,7 @@ export class ServerStats {
       rawClientID: info.clientID,
       runID: info.runID,
       version: info.version,
-      wireProtocol: "v1",
+      wireProtocol: info.wireProtocol ?? "v1",
       hostname: info.hostname,
       ip: hostOf(info.remoteAddr),
       firstConnectedAt: old?.firstConnectedAt ?? now,

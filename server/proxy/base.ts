@@ -8,9 +8,10 @@
 import { errorText } from "../../protocol/errors.ts";
 import type { Conn, Duplex } from "../../protocol/duplex.ts";
 import type { NewProxy, StartWorkConn } from "../../protocol/msg/messages.ts";
-import { writeMessage } from "../../protocol/msg/frame_v1.ts";
+import type { MessageCodec } from "../../protocol/msg/codec.ts";
 import { wrapProxyConn } from "../../protocol/wrap.ts";
-import { relay } from "../../protocol/io.ts";
+import { relay, type RelayOptions } from "../../protocol/io.ts";
+import { bridgeSudp } from "./sudp_bridge.ts";
 import { LimitedDuplex, limiterFor, type RateLimiter } from "../../protocol/bandwidth.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { ServerContext } from "../context.ts";
@@ -46,13 +47,24 @@ export type WorkConnAddrs = Pick<StartWorkConn, "src_addr" | "src_port" | "dst_a
  * wrapped per `use_encryption`/`use_compression`.
  */
 export async function openWorkConn(ctx: ProxyContext, addrs: WorkConnAddrs): Promise<Duplex> {
+  return (await openWorkConnWithCodec(ctx, addrs)).conn;
+}
+
+/**
+ * {@link openWorkConn}, also returning the codec of the frp messages that follow on it
+ * (udp/sudp: the work conn's wire protocol).
+ */
+export async function openWorkConnWithCodec(
+  ctx: ProxyContext,
+  addrs: WorkConnAddrs,
+): Promise<{ conn: Duplex; codec: MessageCodec }> {
   const { control, msg, server } = ctx;
   const attempts = control.poolCount + 1;
   let lastErr: unknown;
   for (let i = 0; i < attempts; i++) {
-    const conn = await control.getWorkConn();
+    const { conn, codec } = await control.getWorkConn();
     try {
-      await writeMessage(conn, {
+      await codec.writeMessage(conn, {
         type: "StartWorkConn",
         body: { proxy_name: ctx.name, ...addrs },
       });
@@ -68,7 +80,7 @@ export async function openWorkConn(ctx: ProxyContext, addrs: WorkConnAddrs): Pro
       useCompression: !!msg.use_compression,
     });
     const limiter = serverLimiter(ctx);
-    return limiter ? new LimitedDuplex(wrapped, limiter) : wrapped;
+    return { conn: limiter ? new LimitedDuplex(wrapped, limiter) : wrapped, codec };
   }
   throw lastErr instanceof Error ? lastErr : new Error("failed to get work connection");
 }
@@ -88,16 +100,37 @@ function serverLimiter(ctx: ProxyContext): RateLimiter | null {
   return l;
 }
 
-/** Serves one user connection of a tcp-like proxy: work conn, then a byte relay. */
-export async function serveUserConn(ctx: ProxyContext, user: Conn): Promise<void> {
+/**
+ * Serves one user connection of a tcp-like proxy: work conn, then a byte relay. `userCodec`
+ * (sudp visitor conns) is the visitor's wire protocol: when the proxy's frpc speaks the other
+ * one, messages are re-encoded instead of relayed (sudp_bridge.ts).
+ */
+export async function serveUserConn(
+  ctx: ProxyContext,
+  user: Conn,
+  userCodec?: MessageCodec,
+): Promise<void> {
+  const plugins = ctx.server.plugins;
+  if (plugins?.has("NewUserConn")) {
+    const { hostname, port } = user.remoteAddr;
+    const remote = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+    try {
+      await plugins.newUserConn(ctx.control.pluginUser, ctx.name, ctx.msg.proxy_type ?? "", remote);
+    } catch (err) {
+      ctx.log.warn(`the user conn [${remote}] was rejected, err:${errorText(err)}`);
+      user.close();
+      return;
+    }
+  }
   let work: Duplex;
+  let workCodec: MessageCodec;
   try {
-    work = await openWorkConn(ctx, {
+    ({ conn: work, codec: workCodec } = await openWorkConnWithCodec(ctx, {
       src_addr: user.remoteAddr.hostname,
       src_port: user.remoteAddr.port,
       dst_addr: user.localAddr.hostname,
       dst_port: user.localAddr.port,
-    });
+    }));
   } catch (err) {
     ctx.log.warn(`failed to get work connection: ${errorText(err)}`);
     user.close();
@@ -106,16 +139,25 @@ export async function serveUserConn(ctx: ProxyContext, user: Conn): Promise<void
   ctx.log.debug(
     `join connections, workConn(l[${ctx.control.remoteAddrText}]) userConn(r[${user.remoteAddr.hostname}:${user.remoteAddr.port}])`,
   );
+  const join = (opts: RelayOptions): Promise<unknown> => {
+    if (!userCodec || userCodec.wireProtocol === workCodec.wireProtocol) {
+      return relay(user, work, opts);
+    }
+    ctx.log.info(
+      `bridge mixed SUDP payload codecs, proxy wireProtocol [${workCodec.wireProtocol}], visitor wireProtocol [${userCodec.wireProtocol}]`,
+    );
+    return bridgeSudp(user, userCodec, work, workCodec, opts);
+  };
   const stats = ctx.server.stats;
   if (!stats) {
-    await relay(user, work).catch(() => {});
+    await join({}).catch(() => {});
     return;
   }
   // Dashboard statistics (behaviour.md §11.5): in = user → frpc, out = frpc → user.
   const { name } = ctx;
   const type = ctx.msg.proxy_type ?? "tcp";
   stats.openConnection(name, type);
-  await relay(user, work, {
+  await join({
     onBytes: (dir, n) =>
       dir === "ab" ? stats.addTrafficIn(name, type, n) : stats.addTrafficOut(name, type, n),
   }).catch(() => {});

@@ -7,6 +7,7 @@
  * @module
  */
 import { type ProxyContext, type ServerProxy, serveUserConn } from "./base.ts";
+import { AddressedConn } from "../visitor/conn.ts";
 
 /** Starts an stcp or sudp proxy; throws frp's error when the name is already registered. */
 export function startSecretProxy(ctx: ProxyContext, type: "stcp" | "sudp"): ServerProxy {
@@ -20,7 +21,11 @@ export function startSecretProxy(ctx: ProxyContext, type: "stcp" | "sudp"): Serv
       const conn = await listener.accept();
       if (!conn) break;
       log.debug(`get a user connection [${conn.remoteAddr.hostname}:${conn.remoteAddr.port}]`);
-      serveUserConn(ctx, conn);
+      serveUserConn(
+        ctx,
+        conn,
+        type === "sudp" && conn instanceof AddressedConn ? conn.codec : undefined,
+      );
     }
   })();
   return {

@@ -6,11 +6,11 @@
  */
 import { errorText } from "../../protocol/errors.ts";
 import type { Duplex } from "../../protocol/duplex.ts";
-import { readMessage, writeMessage } from "../../protocol/msg/frame_v1.ts";
+import type { MessageCodec } from "../../protocol/msg/codec.ts";
 import { deadline, sleep } from "../../protocol/deadline.ts";
 import { decodeUdpPacket, encodeUdpPacket } from "../../protocol/udp_packet.ts";
 import { bindUdp, type UdpSocket } from "../../transport/mod.ts";
-import { openWorkConn, type ProxyContext, type ServerProxy } from "./base.ts";
+import { openWorkConnWithCodec, type ProxyContext, type ServerProxy } from "./base.ts";
 
 const FIRST_WORK_CONN_DELAY_MS = 500;
 const RETRY_MS = 1000;
@@ -32,26 +32,27 @@ export async function createUdpProxy(ctx: ProxyContext): Promise<ServerProxy> {
   }
   log.info(`udp proxy listen port [${port}]`);
   const abort = new AbortController();
-  let work = null as Duplex | null;
+  let work = null as { conn: Duplex; codec: MessageCodec } | null;
 
   // Work conn keeper: (re)obtains the single work conn and pumps replies back to users.
   (async () => {
     await sleep(FIRST_WORK_CONN_DELAY_MS, abort.signal).catch(() => {});
     while (!abort.signal.aborted) {
       let conn: Duplex;
+      let codec: MessageCodec;
       try {
-        conn = await openWorkConn(ctx, {});
+        ({ conn, codec } = await openWorkConnWithCodec(ctx, {}));
       } catch (err) {
         if (abort.signal.aborted) break;
         log.warn(`failed to get work connection: ${errorText(err)}`);
         await sleep(RETRY_MS, abort.signal).catch(() => {});
         continue;
       }
-      work = conn;
+      work = { conn, codec };
       try {
         for (;;) {
           const m = await deadline(
-            readMessage(conn),
+            codec.readMessage(conn),
             READ_TIMEOUT_MS,
             "udp work conn read",
             () => conn.close(),
@@ -65,7 +66,7 @@ export async function createUdpProxy(ctx: ProxyContext): Promise<ServerProxy> {
         if (!abort.signal.aborted) log.warn(`read from workConn for udp error: ${errorText(err)}`);
       }
       conn.close();
-      if (work === conn) work = null;
+      if (work?.conn === conn) work = null;
     }
   })();
 
@@ -74,12 +75,14 @@ export async function createUdpProxy(ctx: ProxyContext): Promise<ServerProxy> {
     for (;;) {
       const d = await sock.recv();
       if (!d) break;
-      const conn = work;
-      if (!conn) continue;
+      const w = work;
+      if (!w) continue;
+      const { conn, codec } = w;
       try {
         // frps reads into a udpPacketSize buffer, so longer datagrams arrive truncated
         const data = d.data.subarray(0, server.config.udpPacketSize);
-        await writeMessage(conn, { type: "UDPPacket", body: encodeUdpPacket(data, d.addr) });
+        const m = { type: "UDPPacket", body: encodeUdpPacket(data, d.addr) } as const;
+        await codec.writeMessage(conn, m);
         server.stats?.addTrafficIn(ctx.name, "udp", data.byteLength);
       } catch {
         conn.close();
@@ -95,7 +98,7 @@ export async function createUdpProxy(ctx: ProxyContext): Promise<ServerProxy> {
       if (abort.signal.aborted) return;
       abort.abort();
       sock.close();
-      work?.close();
+      work?.conn.close();
       server.udpPorts.release(port);
     },
   };

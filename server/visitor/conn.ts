@@ -6,17 +6,21 @@
  * @module
  */
 import type { Conn, Duplex, NetAddr } from "../../protocol/duplex.ts";
+import type { MessageCodec } from "../../protocol/msg/codec.ts";
 
-/** A Duplex plus fixed local/remote addresses. */
+/** A Duplex plus fixed local/remote addresses (and the visitor's wire protocol). */
 export class AddressedConn implements Conn {
   readonly #inner: Duplex;
   readonly localAddr: NetAddr;
   readonly remoteAddr: NetAddr;
+  /** The codec the visitor's frpc speaks (sudp: frps bridges v1 ↔ v2). */
+  readonly codec: MessageCodec | undefined;
 
-  constructor(inner: Duplex, localAddr: NetAddr, remoteAddr: NetAddr) {
+  constructor(inner: Duplex, localAddr: NetAddr, remoteAddr: NetAddr, codec?: MessageCodec) {
     this.#inner = inner;
     this.localAddr = localAddr;
     this.remoteAddr = remoteAddr;
+    this.codec = codec;
   }
 
   read(p: Uint8Array): Promise<number | null> {

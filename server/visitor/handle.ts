@@ -9,7 +9,7 @@
 import { errorText } from "../../protocol/errors.ts";
 import type { Duplex, NetAddr } from "../../protocol/duplex.ts";
 import type { NewVisitorConn } from "../../protocol/msg/messages.ts";
-import { writeMessage } from "../../protocol/msg/frame_v1.ts";
+import type { MessageCodec } from "../../protocol/msg/codec.ts";
 import { deadline } from "../../protocol/deadline.ts";
 import { wrapProxyConn } from "../../protocol/wrap.ts";
 import type { ServerContext } from "../context.ts";
@@ -37,6 +37,7 @@ export async function handleNewVisitorConn(
   conn: Duplex,
   addrs: ConnAddrs,
   msg: NewVisitorConn,
+  codec: MessageCodec,
 ): Promise<void> {
   const log = server.log.child("server/service.ts");
   const proxyName = msg.proxy_name ?? "";
@@ -47,7 +48,10 @@ export async function handleNewVisitorConn(
     log.warn(`register visitor conn error: ${errorText(err)}`);
     const error = server.clientError(errorText(err), "register visitor conn error");
     await deadline(
-      writeMessage(conn, { type: "NewVisitorConnResp", body: { proxy_name: proxyName, error } }),
+      codec.writeMessage(conn, {
+        type: "NewVisitorConnResp",
+        body: { proxy_name: proxyName, error },
+      }),
       RESP_WRITE_TIMEOUT_MS,
       "NewVisitorConnResp write",
     ).catch(() => {});
@@ -58,7 +62,7 @@ export async function handleNewVisitorConn(
   // overtake it (Go queues first and relies on the work-conn round trip being slower).
   try {
     await deadline(
-      writeMessage(conn, { type: "NewVisitorConnResp", body: { proxy_name: proxyName } }),
+      codec.writeMessage(conn, { type: "NewVisitorConnResp", body: { proxy_name: proxyName } }),
       RESP_WRITE_TIMEOUT_MS,
       "NewVisitorConnResp write",
       () => conn.close(),
@@ -73,7 +77,7 @@ export async function handleNewVisitorConn(
     useEncryption: !!msg.use_encryption,
     useCompression: !!msg.use_compression,
   });
-  if (!admitted.accept(new AddressedConn(wrapped, addrs.localAddr, addrs.remoteAddr))) {
+  if (!admitted.accept(new AddressedConn(wrapped, addrs.localAddr, addrs.remoteAddr, codec))) {
     conn.close();
   }
 }

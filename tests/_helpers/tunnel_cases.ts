@@ -44,6 +44,10 @@ export interface TunnelCase {
   client?: (ctx: CaseContext) => Record<string, unknown>;
   /** Extra per-proxy config merged into each proxy. */
   proxy?: Record<string, unknown>;
+  /** Oldest Go frp that supports the case (pairs with an older Go side are skipped). */
+  minGoVersion?: string;
+  /** Check frps's dashboard (`/api/clients`) reports this wire protocol for the client. */
+  expectWireProtocol?: "v1" | "v2";
 }
 
 /** The shared cases. */
@@ -85,6 +89,13 @@ export const TUNNEL_CASES: readonly TunnelCase[] = [
       },
     }),
   },
+  {
+    // frps detects v2 per logical connection by its magic; Go frp speaks v2 since 0.69.
+    name: "wire protocol v2",
+    client: () => ({ transport: { wireProtocol: "v2" } }),
+    minGoVersion: "v0.69.0",
+    expectWireProtocol: "v2",
+  },
 ];
 
 /** An (frps impl, frpc impl) pair. */
@@ -110,6 +121,30 @@ export function pairSkipReason(p: TunnelPair): string | undefined {
   }
   if ((p.server === "ts" || p.client === "ts") && !hasTsFrp()) {
     return "server/main.ts or client/main.ts does not exist yet";
+  }
+  return undefined;
+}
+
+/** "v0.62.1" → [0, 62, 1]. */
+function versionParts(v: string): number[] {
+  return v.replace(/^v/, "").split(".").map((x) => parseInt(x, 10) || 0);
+}
+
+function olderThan(v: string, min: string): boolean {
+  const a = versionParts(v);
+  const b = versionParts(min);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) < (b[i] ?? 0);
+  }
+  return false;
+}
+
+/** Why a case cannot run for a pair (beyond {@link pairSkipReason}), or undefined. */
+export function caseSkipReason(p: TunnelPair, c: TunnelCase): string | undefined {
+  const v = p.goVersion ?? DEFAULT_GO_VERSION;
+  const hasGo = p.server === "go" || p.client === "go";
+  if (hasGo && c.minGoVersion && olderThan(v, c.minGoVersion)) {
+    return `Go frp ${v} predates this feature (needs ${c.minGoVersion})`;
   }
   return undefined;
 }
@@ -142,7 +177,7 @@ export async function runTunnelCase(pair: TunnelPair, c: TunnelCase): Promise<vo
       pkiDir = await Deno.makeTempDir({ prefix: "frp-test-pki-" });
       ctx.pki = await makeTestPki(pkiDir);
     }
-    const [bindPort, tcpRemote] = freePorts(2);
+    const [bindPort, tcpRemote, webPort] = freePorts(3);
     const udpRemote = await freeUdpPort();
     ctx.bindPort = bindPort;
     ctx.quicPort = await freeUdpPort();
@@ -156,6 +191,7 @@ export async function runTunnelCase(pair: TunnelPair, c: TunnelCase): Promise<vo
       proxyBindAddr: "127.0.0.1",
       auth: { token: ctx.token },
       log: { level: "info", disablePrintColor: true },
+      ...(c.expectWireProtocol ? { webServer: { addr: "127.0.0.1", port: webPort } } : {}),
     };
     await using frps = await startFrps({
       impl: pair.server,
@@ -217,6 +253,18 @@ export async function runTunnelCase(pair: TunnelPair, c: TunnelCase): Promise<vo
       for (const [i, g] of grams.entries()) {
         assertEquals(await sha256hex(echoed[i]), await sha256hex(g), `udp datagram #${i}`);
       }
+
+      if (c.expectWireProtocol) {
+        const res = await fetch(`http://127.0.0.1:${webPort}/api/clients`);
+        const body = await res.json();
+        const clients = Array.isArray(body) ? body : body.clients ?? body.items ?? [];
+        const online = clients.filter((x: { online?: boolean }) => x.online);
+        assertEquals(
+          online.map((x: { wireProtocol?: string }) => x.wireProtocol),
+          [c.expectWireProtocol],
+          `frps /api/clients: wireProtocol (${JSON.stringify(body)})`,
+        );
+      }
     });
   } finally {
     if (pkiDir) await Deno.remove(pkiDir, { recursive: true }).catch(() => {});
@@ -226,8 +274,9 @@ export async function runTunnelCase(pair: TunnelPair, c: TunnelCase): Promise<vo
 /** Registers one Deno.test per (pair, case); pairs that cannot run here are ignored. */
 export function registerTunnelTests(pairs: TunnelPair[], prefix = "tunnel"): void {
   for (const pair of pairs) {
-    const skip = pairSkipReason(pair);
+    const pairSkip = pairSkipReason(pair);
     for (const c of TUNNEL_CASES) {
+      const skip = pairSkip ?? caseSkipReason(pair, c);
       Deno.test({
         name: `${prefix} [${pairLabel(pair)}] ${c.name}${skip ? ` (skipped: ${skip})` : ""}`,
         ignore: skip !== undefined,

@@ -84,10 +84,17 @@ interface Variant {
   secured?: boolean;
   /** @default true */
   tcpMux?: boolean;
+  /** transport.wireProtocol of the proxy frpc and of the visitor frpc. @default v1, v1 */
+  wire?: { proxy: "v1" | "v2"; visitor: "v1" | "v2" };
 }
 
 /** Round trips through an stcp and an sudp visitor for one trio. */
-async function runRoundTrip(t: Trio, { secured = false, tcpMux = true }: Variant): Promise<void> {
+async function runRoundTrip(
+  t: Trio,
+  { secured = false, tcpMux = true, wire }: Variant,
+): Promise<void> {
+  const wireOf = (p: "v1" | "v2" | undefined) =>
+    p === "v2" ? { transport: { wireProtocol: "v2" } } : {};
   const [bindPort, stcpBind] = freePorts(2);
   const sudpBind = await freeUdpPort();
   await using tcpEcho = startTcpEcho();
@@ -98,7 +105,7 @@ async function runRoundTrip(t: Trio, { secured = false, tcpMux = true }: Variant
     impl: t.proxyClient,
     label: `${t.proxyClient} proxy frpc`,
     config: {
-      ...clientBase(bindPort, undefined, tcpMux),
+      ...merge(clientBase(bindPort, undefined, tcpMux), wireOf(wire?.proxy)),
       proxies: [
         { name: "secret-tcp", type: "stcp", secretKey: SK, localPort: tcpEcho.port },
         { name: "secret-udp", type: "sudp", secretKey: SK, localPort: udpEcho.port },
@@ -109,7 +116,7 @@ async function runRoundTrip(t: Trio, { secured = false, tcpMux = true }: Variant
     impl: t.visitorClient,
     label: `${t.visitorClient} visitor frpc`,
     config: {
-      ...clientBase(bindPort, undefined, tcpMux),
+      ...merge(clientBase(bindPort, undefined, tcpMux), wireOf(wire?.visitor)),
       visitors: [
         { name: "v-tcp", type: "stcp", serverName: "secret-tcp", bindPort: stcpBind },
         { name: "v-udp", type: "sudp", serverName: "secret-udp", bindPort: sudpBind },
@@ -139,6 +146,14 @@ async function runRoundTrip(t: Trio, { secured = false, tcpMux = true }: Variant
     const echoed = await udpRoundTrip(sudpBind, grams);
     for (const [i, g] of grams.entries()) {
       assertEquals(await sha256hex(echoed[i]), await sha256hex(g), `sudp datagram #${i}`);
+    }
+    if (wire && wire.proxy !== wire.visitor) {
+      await frps.waitForLine(
+        new RegExp(
+          `bridge mixed SUDP payload codecs, proxy wireProtocol \\[${wire.proxy}\\], visitor wireProtocol \\[${wire.visitor}\\]`,
+        ),
+        5000,
+      );
     }
   });
 }
@@ -177,6 +192,29 @@ for (const t of [TRIOS[0], TRIOS[2]]) {
     name: `visitors [${label(t)}] tcpMux off${skip ? " (skipped: no Go frp)" : ""}`,
     ignore: skip,
     fn: () => runRoundTrip(t, { tcpMux: false }),
+  });
+}
+
+// Wire protocol v2 (Go frp ≥ 0.69): both clients on v2, and mixed v1/v2 clients, where frps
+// re-encodes the sudp messages between the two wire protocols.
+const WIRE_VARIANTS: [Trio, "v1" | "v2", "v1" | "v2"][] = [
+  [TRIOS[0], "v2", "v2"],
+  [TRIOS[1], "v2", "v2"],
+  [TRIOS[2], "v2", "v2"],
+  [TRIOS[0], "v2", "v1"],
+  [TRIOS[0], "v1", "v2"],
+  [TRIOS[3], "v2", "v1"],
+  [TRIOS[4], "v1", "v2"],
+  [TRIOS[2], "v1", "v2"],
+];
+for (const [t, proxy, visitor] of WIRE_VARIANTS) {
+  const skip = needsGo(t) && !hasGoFrp();
+  Deno.test({
+    name: `visitors [${label(t)}] wire ${proxy} proxy, ${visitor} visitor${
+      skip ? " (skipped: no Go frp)" : ""
+    }`,
+    ignore: skip,
+    fn: () => runRoundTrip(t, { wire: { proxy, visitor } }),
   });
 }
 
