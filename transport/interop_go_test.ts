@@ -1,9 +1,12 @@
 // TLS interop with Go frp v0.70.1 (skipped when the binaries are not in .cache/gofrp).
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { dialTcp, listenTcp } from "./tcp.ts";
-import { startClientTls } from "./tls_client.ts";
+import { setNativeInsecureTls, startClientTls } from "./tls_client.ts";
 import { acceptServerTls, createTlsServerContext } from "./tls_server.ts";
 import { readAtLeast, writeAll } from "./_util.ts";
+
+// Tests run without --unsafely-ignore-certificate-errors: skip-verify goes through node:tls.
+setNativeInsecureTls(false);
 
 const GO_DIR = new URL("../.cache/gofrp/v0.70.1/", import.meta.url).pathname;
 const haveGo = (() => {
