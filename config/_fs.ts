@@ -23,6 +23,49 @@ export interface ConfigHost {
   exec(command: string, args: string[], env: Record<string, string>): Promise<string>;
 }
 
+function isDenied(e: unknown): boolean {
+  return e instanceof Deno.errors.PermissionDenied || (e as Error)?.name === "NotCapable";
+}
+
+/** A template read an environment variable the process may not read. */
+export class EnvAccessDenied extends Error {
+  constructor(name: string) {
+    super(
+      `the config reads environment variable ${name}, which this process may not read ` +
+        `(grant it with --allow-env=${name})`,
+    );
+    this.name = "EnvAccessDenied";
+  }
+}
+
+/**
+ * The environment as an object whose properties are read one at a time, for processes whose
+ * --allow-env lists names. An unset variable is absent (templates render it as `<no value>`,
+ * as Go does); a variable outside the grant throws {@link EnvAccessDenied} rather than
+ * silently rendering as unset.
+ */
+function narrowEnv(): Record<string, string> {
+  const read = (name: string): string | undefined => {
+    try {
+      return Deno.env.get(name);
+    } catch (e) {
+      if (isDenied(e)) throw new EnvAccessDenied(name);
+      throw e;
+    }
+  };
+  return new Proxy({} as Record<string, string>, {
+    get: (_t, name) => typeof name === "string" ? read(name) : undefined,
+    has: (_t, name) => typeof name === "string" && read(name) !== undefined,
+    ownKeys: () => [],
+    getOwnPropertyDescriptor(_t, name) {
+      const value = typeof name === "string" ? read(name) : undefined;
+      return value === undefined
+        ? undefined
+        : { value, enumerable: true, configurable: true, writable: false };
+    },
+  });
+}
+
 function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -56,7 +99,10 @@ export const denoHost: ConfigHost = {
   async isDir(path) {
     try {
       return (await Deno.stat(path)).isDirectory;
-    } catch {
+    } catch (e) {
+      if (isDenied(e)) {
+        throw new Error(`stat ${path}: permission denied (frp needs --allow-read for it)`);
+      }
       return false;
     }
   },
@@ -71,7 +117,8 @@ export const denoHost: ConfigHost = {
     try {
       return Deno.env.toObject();
     } catch {
-      return {};
+      // --allow-env narrowed to some names: read variables one by one, on demand.
+      return narrowEnv();
     }
   },
   async exec(command, args, env) {

@@ -143,7 +143,7 @@ export function completeClientCommon(
   const t = obj(c.transport);
   const tcpMux = t.tcpMux ?? true;
   const tls = obj(t.tls);
-  const proxyURL = emptyOr(t.proxyURL, env["http_proxy"] ?? "");
+  const proxyURL = emptyOr(t.proxyURL, envOrEmpty(env, "http_proxy"));
   const out: ClientCommonConfig = {
     ...c,
     auth: {
@@ -272,4 +272,16 @@ export function completeVisitor(input: unknown): VisitorConfig {
     }
   }
   return out as VisitorConfig;
+}
+
+/**
+ * An optional environment default: a variable outside a narrowed --allow-env counts as unset
+ * (Go would read it; we may not, and a proxy default is not worth failing the start over).
+ */
+function envOrEmpty(env: Record<string, string>, name: string): string {
+  try {
+    return env[name] ?? "";
+  } catch {
+    return "";
+  }
 }

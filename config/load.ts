@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type ConfigHost, denoHost } from "./_fs.ts";
+import { type ConfigHost, denoHost, EnvAccessDenied } from "./_fs.ts";
 import {
   completeClientCommon,
   completeProxy,
@@ -147,7 +147,9 @@ async function decodeV1Text(
   try {
     rendered = renderTemplate(text, env);
   } catch (e) {
-    if (e instanceof TemplateError) throw new ConfigError(`${file}: ${e.message}`);
+    if (e instanceof TemplateError || e instanceof EnvAccessDenied) {
+      throw new ConfigError(`${file}: ${e.message}`);
+    }
     throw e;
   }
   let parsed: Parsed;
@@ -256,7 +258,9 @@ function renderLegacy(text: string, file: string, env: Record<string, string>): 
   try {
     return renderTemplate(text, env);
   } catch (e) {
-    if (e instanceof TemplateError) throw new ConfigError(`${file}: ${e.message}`);
+    if (e instanceof TemplateError || e instanceof EnvAccessDenied) {
+      throw new ConfigError(`${file}: ${e.message}`);
+    }
     throw e;
   }
 }
@@ -363,7 +367,13 @@ export async function loadClientConfig(
     const cwd = host.cwd();
     for (const pattern of (parts.common.includes as string[] | undefined) ?? []) {
       const dir = absPath(cwd, dirname(pattern));
-      if (!(await host.isDir(dir))) throw new ConfigError(`stat ${dir}: no such file or directory`);
+      let isDir: boolean;
+      try {
+        isDir = await host.isDir(dir);
+      } catch (e) {
+        throw new ConfigError((e as Error).message);
+      }
+      if (!isDir) throw new ConfigError(`stat ${dir}: no such file or directory`);
       let entries;
       try {
         entries = await host.readDir(dir);

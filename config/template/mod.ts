@@ -25,7 +25,8 @@ export function renderTemplate(text: string, env: Record<string, string>): strin
   const pieces = lex(src);
   const parser = new Parser(pieces, src);
   const { nodes } = parser.parseList("top", false);
-  const root = { Envs: { ...env } };
+  // Not copied: with a narrowed --allow-env, `env` reads variables lazily (config/_fs.ts).
+  const root = { Envs: env };
   const ex = new Exec(src, root);
   ex.walk(nodes, root);
   return ex.out;
