@@ -14,7 +14,6 @@ import {
 } from "../config/mod.ts";
 import { CLIENT_VERSION, LoginError } from "./service.ts";
 import { startClient } from "./mod.ts";
-import { startAdminApi } from "./api/mod.ts";
 import { ADMIN_COMMANDS, runAdminCommand } from "./api/cli.ts";
 import { parseQuickCommand, QUICK_PROXY_TYPES } from "./quick.ts";
 
@@ -111,7 +110,11 @@ async function runService(
   };
   const client = startClient(config, { log, host: hostInfo() });
   try {
-    await startAdminApi({ service: client, configPath, allowUnsafe, log });
+    if (config.webServer.port > 0) {
+      // Lazy: the admin API (and the embedded web UI) costs idle RSS; load it only when enabled.
+      const { startAdminApi } = await import("./api/mod.ts");
+      await startAdminApi({ service: client, configPath, allowUnsafe, log });
+    }
   } catch (err) {
     println(err instanceof Error ? err.message : String(err));
     return 1;

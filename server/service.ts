@@ -46,7 +46,6 @@ import type { ServerConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { FRP_VERSION, ServerContext } from "./context.ts";
 import { Control } from "./control.ts";
-import { startDashboard } from "./api/mod.ts";
 import type { WebServer } from "../httpapi/mod.ts";
 import { createAuthVerifier } from "./auth.ts";
 import { type ConnAddrs, handleNewVisitorConn } from "./visitor/mod.ts";
@@ -125,7 +124,11 @@ export class Service {
       );
     }
     Object.assign(this.handlers, this.ctx.vhost.start(cfg.bindPort));
-    this.#dashboard = await startDashboard(this.ctx);
+    if (cfg.webServer.port > 0) {
+      // Lazy: the dashboard (API, embedded web assets) costs idle RSS; load it only when enabled.
+      const { startDashboard } = await import("./api/mod.ts");
+      this.#dashboard = await startDashboard(this.ctx);
+    }
     this.#acceptLoop(this.#listener);
   }
 

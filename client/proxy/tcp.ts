@@ -11,7 +11,6 @@ import { dialTcp } from "../../transport/mod.ts";
 import type { WorkConnContext } from "./base.ts";
 import type { Duplex } from "../../protocol/duplex.ts";
 import { limitWorkConn, proxyProtocolHeader } from "./limit.ts";
-import { pluginFor } from "../../plugins/client/mod.ts";
 
 /** Relays one work connection to `localIP:localPort`. */
 export async function handleTcpWorkConn(ctx: WorkConnContext): Promise<void> {
@@ -53,6 +52,8 @@ async function handleByPlugin(ctx: WorkConnContext, work: Duplex): Promise<void>
   const opts = proxy.plugin!;
   let plugin;
   try {
+    // Lazy: the client plugins (http/socks5/static_file/…) cost idle RSS; load them on first use.
+    const { pluginFor } = await import("../../plugins/client/mod.ts");
     plugin = await pluginFor(proxy, opts);
   } catch (err) {
     log.error(`create plugin [${opts.type}] error: ${errorText(err)}`);
