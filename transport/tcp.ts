@@ -15,19 +15,19 @@ function toNetAddr(a: Deno.Addr): NetAddr {
 }
 
 /**
- * A plain TCP connection: a thin wrapper around `Deno.TcpConn` whose read/write delegate
- * directly. `raw` is exposed so TLS can be started natively on it (Deno.startTls).
+ * A Deno socket (TCP or native TLS) as a Conn: read/write delegate directly (hot path);
+ * closeWrite/close are idempotent and never throw.
  */
-export class TcpConn implements Conn {
-  readonly raw: Deno.TcpConn;
+export class DenoSocketConn<T extends Deno.Conn> implements Conn {
+  readonly raw: T;
   readonly localAddr: NetAddr;
   readonly remoteAddr: NetAddr;
   #closed = false;
 
-  constructor(raw: Deno.TcpConn) {
+  constructor(raw: T, localAddr: NetAddr, remoteAddr: NetAddr) {
     this.raw = raw;
-    this.localAddr = toNetAddr(raw.localAddr);
-    this.remoteAddr = toNetAddr(raw.remoteAddr);
+    this.localAddr = localAddr;
+    this.remoteAddr = remoteAddr;
   }
 
   read(p: Uint8Array): Promise<number | null> {
@@ -57,7 +57,7 @@ export class TcpConn implements Conn {
     }
   }
 
-  /** True once close() was called. */
+  /** True once close() (or detach()) was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -65,6 +65,16 @@ export class TcpConn implements Conn {
   /** Marks the wrapper closed without touching `raw` (after Deno.startTls consumed it). */
   detach(): void {
     this.#closed = true;
+  }
+}
+
+/**
+ * A plain TCP connection. `raw` is exposed so TLS can be started natively on it
+ * (Deno.startTls).
+ */
+export class TcpConn extends DenoSocketConn<Deno.TcpConn> {
+  constructor(raw: Deno.TcpConn) {
+    super(raw, toNetAddr(raw.localAddr), toNetAddr(raw.remoteAddr));
   }
 }
 

@@ -18,9 +18,9 @@
  */
 
 import tls from "node:tls";
-import type { Conn, NetAddr } from "../protocol/duplex.ts";
+import type { Conn } from "../protocol/duplex.ts";
 import { connToNodeDuplex, NodeStreamConn } from "./_node_stream.ts";
-import { TcpConn } from "./tcp.ts";
+import { DenoSocketConn, TcpConn } from "./tcp.ts";
 import { isIpLiteral, TimeoutError, unbracket, writeAll } from "./_util.ts";
 import { FRP_TLS_HEAD_BYTE } from "./tls_server.ts";
 
@@ -90,45 +90,7 @@ function readCached(path: string): Promise<string> {
 }
 
 /** A Deno.TlsConn as a Conn (read/write delegate directly). */
-export class NativeTlsConn implements Conn {
-  readonly raw: Deno.TlsConn;
-  readonly localAddr: NetAddr;
-  readonly remoteAddr: NetAddr;
-  #closed = false;
-
-  constructor(raw: Deno.TlsConn, localAddr: NetAddr, remoteAddr: NetAddr) {
-    this.raw = raw;
-    this.localAddr = localAddr;
-    this.remoteAddr = remoteAddr;
-  }
-
-  read(p: Uint8Array): Promise<number | null> {
-    return this.raw.read(p);
-  }
-
-  write(p: Uint8Array): Promise<number> {
-    return this.raw.write(p);
-  }
-
-  async closeWrite(): Promise<void> {
-    if (this.#closed) return;
-    try {
-      await this.raw.closeWrite();
-    } catch {
-      // already shut down / peer gone
-    }
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.raw.close();
-    } catch {
-      // already closed
-    }
-  }
-}
+export class NativeTlsConn extends DenoSocketConn<Deno.TlsConn> {}
 
 /**
  * Writes 0x17 if asked, then performs the TLS client handshake on `conn` and returns the
