@@ -157,3 +157,65 @@ for (const pair of vhostPairs()) {
     },
   });
 }
+
+/** One CONNECT through the tcpmux port; the backend's name follows frps's 200 response. */
+async function tcpmuxName(port: number, host: string): Promise<string> {
+  try {
+    const c = await Deno.connect({ hostname: "127.0.0.1", port });
+    await c.write(new TextEncoder().encode(`CONNECT ${host}:80 HTTP/1.1\r\nHost: ${host}\r\n\r\n`));
+    const buf = new Uint8Array(256);
+    let s = "";
+    try {
+      for (;;) {
+        const n = await withTimeout(c.read(buf), 5000, "tcpmux group read");
+        if (n === null) break;
+        s += new TextDecoder().decode(buf.subarray(0, n));
+      }
+    } finally {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+    const i = s.indexOf("\r\n\r\n");
+    return s.startsWith("HTTP/1.1 200") && i >= 0 ? s.slice(i + 4) : `bad: ${s.slice(0, 40)}`;
+  } catch {
+    return "";
+  }
+}
+
+for (const pair of vhostPairs()) {
+  Deno.test({
+    name: `groups tcpmux: ${pairName(pair)}`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      const [muxPort] = freePorts(1);
+      const backends = ["T0", "T1", "T2"].map(namer);
+      const member = (i: number) => ({
+        name: `muxg${i}`,
+        type: "tcpmux",
+        multiplexer: "httpconnect",
+        localPort: backends[i].port,
+        customDomains: ["mux-grp.test"],
+        loadBalancer: { group: "mg", groupKey: "k" },
+      });
+      try {
+        await using frp = await startFrp({ pair, server: { tcpmuxHTTPConnectPort: muxPort } });
+        for (let i = 0; i < 3; i++) await frp.addClient([member(i)]);
+        await withFrpLogs(frp, async () => {
+          const { before, after } = await killMidRun(
+            frp,
+            () => tcpmuxName(muxPort, "mux-grp.test"),
+          );
+          const c = count(before);
+          for (const n of ["T0", "T1", "T2"]) assert((c[n] ?? 0) >= 3, JSON.stringify(c));
+          const a = count(after);
+          assertEquals(a["T1"], undefined, JSON.stringify(a));
+          assertEquals((a["T0"] ?? 0) + (a["T2"] ?? 0), 12, JSON.stringify(a));
+        });
+      } finally {
+        for (const b of backends) b.close();
+      }
+    },
+  });
+}
