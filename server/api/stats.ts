@@ -17,13 +17,24 @@ function localDay(ms: number): number {
   return Math.floor((ms - d.getTimezoneOffset() * 60_000) / DAY_MS);
 }
 
+/** First ms of the local day after `day` (a DST change is caught on the next add). */
+function dayEnd(day: number): number {
+  const utcGuess = (day + 1) * DAY_MS;
+  return utcGuess + new Date(utcGuess).getTimezoneOffset() * 60_000;
+}
+
 /** A counter with one bucket per local day (frp's metric.DateCounter). */
 export class DateCounter {
   #days: number[] = new Array(RESERVE_DAYS).fill(0);
   #day = localDay(Date.now());
+  /** When the current day ends: add() runs per relayed chunk, so it only compares numbers. */
+  #dayEndsAt = dayEnd(this.#day);
 
   #rotate(): void {
-    const today = localDay(Date.now());
+    const now = Date.now();
+    if (now < this.#dayEndsAt) return;
+    const today = localDay(now);
+    this.#dayEndsAt = dayEnd(today);
     const shift = today - this.#day;
     if (shift <= 0) return;
     this.#day = today;
@@ -107,6 +118,16 @@ export function clientKey(user: string, clientID: string, runID: string): string
 }
 
 type Labels = string;
+
+/** `name="…",type="…"` per proxy, built once: traffic is counted per relayed chunk. */
+const nameTypeLabels = new Map<string, { type: string; labels: Labels }>();
+function nameTypeLbl(name: string, type: string): Labels {
+  const hit = nameTypeLabels.get(name);
+  if (hit?.type === type) return hit.labels;
+  const labels = lbl(["name", name], ["type", type]);
+  nameTypeLabels.set(name, { type, labels });
+  return labels;
+}
 const lbl = (...kv: [string, string][]): Labels =>
   kv.map(([k, v]) =>
     `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`
@@ -331,13 +352,13 @@ export class ServerStats {
   addTrafficIn(name: string, type: string, n: number): void {
     this.totalIn.add(n);
     this.proxies.get(name)?.trafficIn.add(n);
-    if (this.prom) PromMetrics.add(this.prom.trafficIn, lbl(["name", name], ["type", type]), n);
+    if (this.prom) PromMetrics.add(this.prom.trafficIn, nameTypeLbl(name, type), n);
   }
 
   /** Bytes from frpc towards the user. */
   addTrafficOut(name: string, type: string, n: number): void {
     this.totalOut.add(n);
     this.proxies.get(name)?.trafficOut.add(n);
-    if (this.prom) PromMetrics.add(this.prom.trafficOut, lbl(["name", name], ["type", type]), n);
+    if (this.prom) PromMetrics.add(this.prom.trafficOut, nameTypeLbl(name, type), n);
   }
 }
