@@ -6,7 +6,7 @@
  * @module
  */
 import type { Duplex } from "../../protocol/duplex.ts";
-import type { BufReader } from "./http_codec.ts";
+import type { BufReader } from "../../protocol/http_codec.ts";
 import type { HttpRoute } from "./http.ts";
 
 const IDLE_TIMEOUT_MS = 60_000;

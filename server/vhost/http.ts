@@ -30,7 +30,7 @@ import {
   serializeHead,
   statusText,
   tokens,
-} from "./http_codec.ts";
+} from "../../protocol/http_codec.ts";
 import { notFoundPage, notFoundResponse } from "./resource.ts";
 import { type Backend, BackendPool } from "./backend_pool.ts";
 import {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Headers1, HttpError, tokens } from "./http_codec.ts";
+import { type Headers1, HttpError, tokens } from "../../protocol/http_codec.ts";
 import type { HttpRoute } from "./http.ts";
 
 const HOP_HEADERS = [

@@ -10,7 +10,7 @@ import type { Conn, Duplex, NetAddr } from "../../protocol/duplex.ts";
 import { PrefixedDuplex, writeAll } from "../../protocol/io.ts";
 import type { Logger } from "../../log/logger.ts";
 import { canonicalHost, Routers } from "./router.ts";
-import { BufReader, parseRequestHead } from "./http_codec.ts";
+import { BufReader, parseRequestHead } from "../../protocol/http_codec.ts";
 import { parseBasicAuth } from "./http_request.ts";
 import { notFoundResponse } from "./resource.ts";
 

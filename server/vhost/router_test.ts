@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals, throws } from "node:assert";
 import { canonicalAddr, canonicalHost, Routers } from "./router.ts";
 import { parseBasicAuth } from "./http_request.ts";
-import { BufReader, canonicalKey, parseRequestHead } from "./http_codec.ts";
+import { BufReader, canonicalKey, parseRequestHead } from "../../protocol/http_codec.ts";
 import { parseClientHelloBody, unknownSniAlert } from "./muxer.ts";
 import { bytesReader } from "../../protocol/_test_pipe.ts";
 
