@@ -105,7 +105,10 @@ async function main(a: Args): Promise<void> {
       // per-type tab
       await page.locator('#type-tabs a[data-type="http"]').click();
       await page.waitForURL(/#\/proxies\/http$/);
-      await rows.first().waitFor();
+      // The hashchange handler swaps in a fresh, empty view and fills it after a fetch: wait for
+      // the new view's active tab, which is drawn together with its rows.
+      await page.locator('#type-tabs a.active[data-type="http"]').waitFor();
+      await rows.filter({ hasText: "demo.web" }).waitFor();
       assertEquals(await rows.count(), 1);
       const web = await rows.first().innerText();
       assert(web.includes("app.web.test") && web.includes("blog.example.test"), web);
