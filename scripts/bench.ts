@@ -2,14 +2,15 @@
  * Benchmarks of our frps/frpc side by side with Go frp, on 127.0.0.1 only.
  *
  *   deno task bench [--quick] [--only=case,...] [--pairs=go-go,ts-ts,go-ts,ts-go] [--reps=N]
- *                   [--out=FILE] [--profile] [--go-version=v0.70.1]
+ *                   [--out=FILE] [--profile[=bulk|nomux|enc]] [--go-version=v0.70.1]
  *
  * Pairs are named <frps>-<frpc>: go-ts = Go frps + our frpc. Every figure is the median of
  * --reps runs (default 3) and is also given as a ratio to the go-go pair. Results go to the
  * terminal (markdown) and to bench-results/bench-<time>.json (or --out). See docs/performance.md.
  *
- * --profile: after the cases, run the ts-ts tcp bulk case once more with `--cpu-prof` on our
- * frps and frpc and print the top self-time functions (scripts/bench/cpuprofile.ts).
+ * --profile[=CASE]: after the cases, run the ts-ts tcp bulk case (or nomux, enc) once more with
+ * `--cpu-prof` on our frps and frpc and print the top self-time functions
+ * (scripts/bench/cpuprofile.ts).
  */
 import { DEFAULT_GO_VERSION, hasGoFrp, hasTsFrp, REPO_ROOT } from "../tests/_helpers/proc.ts";
 import { freePort } from "../tests/_helpers/ports.ts";
@@ -254,7 +255,8 @@ interface Options {
   pairs: Pair[];
   reps: number;
   out: string;
-  profile: boolean;
+  /** Case to profile after the run (bulk, nomux or enc), or null. */
+  profile: "bulk" | "nomux" | "enc" | null;
   goVersion: string;
 }
 
@@ -271,7 +273,7 @@ function parseOptions(argv: string[]): Options {
   if (a.help) {
     console.log(
       "usage: deno task bench [--quick] [--only=case,...] [--pairs=go-go,ts-ts,go-ts,ts-go]" +
-        " [--reps=N] [--out=FILE] [--profile] [--go-version=v0.70.1]\n" +
+        " [--reps=N] [--out=FILE] [--profile[=bulk|nomux|enc]] [--go-version=v0.70.1]\n" +
         `cases: ${CASES.join(", ")}`,
     );
     Deno.exit(0);
@@ -305,9 +307,16 @@ function parseOptions(argv: string[]): Options {
     pairs,
     reps,
     out: str("out") ?? `${REPO_ROOT}/bench-results/bench-${stamp}.json`,
-    profile: a.profile === true,
+    profile: profileCase(a.profile),
     goVersion: str("go-version") ?? DEFAULT_GO_VERSION,
   };
+}
+
+function profileCase(v: string | true | undefined): Options["profile"] {
+  if (v === undefined) return null;
+  if (v === true || v === "bulk") return "bulk";
+  if (v === "nomux" || v === "enc") return v;
+  throw new Error(`bad --profile=${v}; profiled cases: bulk, nomux, enc`);
 }
 
 /** Results of one pair, filled as cases run. */
@@ -612,13 +621,20 @@ async function runProfile(opts: Options, sizes: Sizes, backend: Backend): Promis
   }`;
   await Deno.mkdir(dir, { recursive: true });
   const pair = PAIRS.find((p) => p.name === "ts-ts")!;
-  log(`profiling ts-ts tcp bulk (${size(sizes.bulkBytes)}) into ${dir}`);
-  const setup = await startPair(pair, {}, backend.port, {
+  const which = opts.profile ?? "bulk";
+  const variant = which === "nomux" ? { tcpMux: false } : which === "enc" ? { encrypt: true } : {};
+  const bytes = which === "nomux"
+    ? sizes.nomuxBytes
+    : which === "enc"
+    ? sizes.encBytes
+    : sizes.bulkBytes;
+  log(`profiling ts-ts tcp ${which} (${size(bytes)}) into ${dir}`);
+  const setup = await startPair(pair, variant, backend.port, {
     goVersion: opts.goVersion,
     cpuProfDir: dir,
   });
   try {
-    const res = await sendThroughput(setup.remotePorts[0], sizes.bulkBytes, 1);
+    const res = await sendThroughput(setup.remotePorts[0], bytes, 1);
     log(`profiled run: ${res.mbps.toFixed(0)} MB/s (profiling overhead included)`);
   } finally {
     await setup.close(); // SIGTERM: our processes call Deno.exit, which writes the profiles
@@ -716,7 +732,7 @@ async function main(): Promise<number> {
   for (const n of notes) console.log(`- ${n}`);
   log(`wrote ${opts.out}`);
 
-  if (opts.profile) await runProfile(opts, sizes, backend);
+  if (opts.profile !== null) await runProfile(opts, sizes, backend);
   return 0;
 }
 

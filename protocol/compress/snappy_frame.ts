@@ -38,10 +38,13 @@ const CHUNK_HEADER = 4;
 const CHECKSUM = 4;
 /** Go Reader's buffer: maxEncodedLen(65536) + checksum; longer chunks are unsupported. */
 export const MAX_CHUNK_LENGTH = maxEncodedLen(MAX_BLOCK_SIZE) + CHECKSUM;
-const OBUF_SIZE = STREAM_IDENTIFIER.byteLength + CHUNK_HEADER + MAX_CHUNK_LENGTH;
+/** Chunks gathered into one inner write: fewer, larger writes for the cipher and socket below. */
+const CHUNKS_PER_WRITE = 4;
+const OBUF_SIZE = STREAM_IDENTIFIER.byteLength +
+  CHUNKS_PER_WRITE * (CHUNK_HEADER + MAX_CHUNK_LENGTH);
 
 // Large buffers are borrowed per operation, so idle streams hold almost nothing.
-const outPool = new BufferPool(OBUF_SIZE, 16);
+const outPool = new BufferPool(OBUF_SIZE, 8);
 const chunkPool = new BufferPool(MAX_CHUNK_LENGTH, 16);
 const decodedPool = new BufferPool(MAX_BLOCK_SIZE, 16);
 
@@ -92,21 +95,28 @@ class SnappyDuplex implements Duplex {
     this.#inner = inner;
   }
 
-  /** Compresses all of `p` as ≤64 KiB chunks, one writeAll per chunk (like Go). */
+  /**
+   * Compresses all of `p` as ≤64 KiB chunks (Go's chunking, so the bytes are Go's), sending up
+   * to CHUNKS_PER_WRITE of them per inner write where Go writes each one.
+   */
   async write(p: Uint8Array): Promise<number> {
     const out = outPool.get();
     try {
-      for (let off = 0; off < p.byteLength; off += MAX_BLOCK_SIZE) {
-        const piece = p.subarray(off, Math.min(off + MAX_BLOCK_SIZE, p.byteLength));
-        let start = 0;
-        if (!this.#wroteHeader) {
-          this.#wroteHeader = true;
-          out.set(STREAM_IDENTIFIER);
-          start = STREAM_IDENTIFIER.byteLength;
-        }
-        const end = encodeChunk(piece, out, start);
-        await writeAll(this.#inner, out.subarray(0, end));
+      let end = 0;
+      if (!this.#wroteHeader) {
+        this.#wroteHeader = true;
+        out.set(STREAM_IDENTIFIER);
+        end = STREAM_IDENTIFIER.byteLength;
       }
+      for (let off = 0; off < p.byteLength; off += MAX_BLOCK_SIZE) {
+        if (end + CHUNK_HEADER + MAX_CHUNK_LENGTH > out.byteLength) {
+          await writeAll(this.#inner, out.subarray(0, end));
+          end = 0;
+        }
+        const piece = p.subarray(off, Math.min(off + MAX_BLOCK_SIZE, p.byteLength));
+        end = encodeChunk(piece, out, end);
+      }
+      if (end > 0) await writeAll(this.#inner, out.subarray(0, end));
     } finally {
       outPool.put(out);
     }

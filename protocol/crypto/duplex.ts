@@ -21,6 +21,7 @@ class CryptoDuplex implements Duplex {
   #dec: CfbDecrypter | null = null;
   #wbuf: Uint8Array = new Uint8Array(0);
   #writing = false;
+  #encrypting: Promise<void> = Promise.resolve();
 
   constructor(inner: Duplex, key: Uint8Array) {
     this.#inner = inner;
@@ -49,32 +50,46 @@ class CryptoDuplex implements Duplex {
   async write(p: Uint8Array): Promise<number> {
     const n = p.byteLength;
     if (n === 0) return 0;
-    let off = 0;
-    if (this.#enc === null) off = BLOCK_SIZE;
-    const need = off + n;
-    // Reuse the write buffer unless a previous write is still in flight with it.
-    let buf = this.#wbuf;
-    const reuse = !this.#writing && need <= MAX_KEPT_BUFFER;
-    if (!reuse || buf.byteLength < need) {
-      const grown = Math.min(MAX_KEPT_BUFFER, Math.max(need, 2 * buf.byteLength, 4096));
-      buf = new Uint8Array(reuse ? grown : need);
-      if (reuse) this.#wbuf = buf;
-    }
-    if (this.#enc === null) {
-      const iv = buf.subarray(0, BLOCK_SIZE);
-      randomFillSync(iv);
-      this.#enc = new CfbEncrypter(this.#key, iv);
-    }
-    this.#enc.update(p, buf.subarray(off, need));
-    if (!reuse) {
-      await writeAll(this.#inner, buf.subarray(0, need));
-      return n;
-    }
-    this.#writing = true;
+    // Large writes encrypt asynchronously: later writes wait for the keystream to advance,
+    // and inner writes start in call order, as with the sync path.
+    const prev = this.#encrypting;
+    let done!: () => void;
+    this.#encrypting = new Promise<void>((r) => done = r);
+    let buf: Uint8Array;
+    let need: number;
+    let reuse = false;
+    let sent: Promise<void>;
     try {
-      await writeAll(this.#inner, buf.subarray(0, need));
+      await prev;
+      let off = 0;
+      if (this.#enc === null) off = BLOCK_SIZE;
+      need = off + n;
+      // Reuse the write buffer unless a previous write is still in flight with it.
+      buf = this.#wbuf;
+      reuse = !this.#writing && need <= MAX_KEPT_BUFFER;
+      if (!reuse || buf.byteLength < need) {
+        const grown = Math.min(MAX_KEPT_BUFFER, Math.max(need, 2 * buf.byteLength, 4096));
+        buf = new Uint8Array(reuse ? grown : need);
+        if (reuse) this.#wbuf = buf;
+      }
+      if (this.#enc === null) {
+        const iv = buf.subarray(0, BLOCK_SIZE);
+        randomFillSync(iv);
+        this.#enc = new CfbEncrypter(this.#key, iv);
+      }
+      if (reuse) this.#writing = true;
+      await this.#enc.updateAsync(p, buf.subarray(off, need));
+      sent = writeAll(this.#inner, buf.subarray(0, need));
+    } catch (err) {
+      if (reuse) this.#writing = false;
+      throw err;
     } finally {
-      this.#writing = false;
+      done();
+    }
+    try {
+      await sent;
+    } finally {
+      if (reuse) this.#writing = false;
     }
     return n;
   }
