@@ -2,13 +2,13 @@
  * Benchmarks of our frps/frpc side by side with Go frp, on 127.0.0.1 only.
  *
  *   deno task bench [--quick] [--only=case,...] [--pairs=go-go,ts-ts,go-ts,ts-go] [--reps=N]
- *                   [--out=FILE] [--profile[=bulk|nomux|enc]] [--go-version=v0.70.1]
+ *                   [--out=FILE] [--profile[=bulk|nomux|enc|http]] [--go-version=v0.70.1]
  *
  * Pairs are named <frps>-<frpc>: go-ts = Go frps + our frpc. Every figure is the median of
  * --reps runs (default 3) and is also given as a ratio to the go-go pair. Results go to the
  * terminal (markdown) and to bench-results/bench-<time>.json (or --out). See docs/performance.md.
  *
- * --profile[=CASE]: after the cases, run the ts-ts tcp bulk case (or nomux, enc) once more with
+ * --profile[=CASE]: after the cases, run the ts-ts tcp bulk case (or nomux, enc, http) once more with
  * `--cpu-prof` on our frps and frpc and print the top self-time functions
  * (scripts/bench/cpuprofile.ts).
  */
@@ -255,8 +255,8 @@ interface Options {
   pairs: Pair[];
   reps: number;
   out: string;
-  /** Case to profile after the run (bulk, nomux or enc), or null. */
-  profile: "bulk" | "nomux" | "enc" | null;
+  /** Case to profile after the run (bulk, nomux, enc or http), or null. */
+  profile: "bulk" | "nomux" | "enc" | "http" | null;
   goVersion: string;
 }
 
@@ -273,7 +273,7 @@ function parseOptions(argv: string[]): Options {
   if (a.help) {
     console.log(
       "usage: deno task bench [--quick] [--only=case,...] [--pairs=go-go,ts-ts,go-ts,ts-go]" +
-        " [--reps=N] [--out=FILE] [--profile[=bulk|nomux|enc]] [--go-version=v0.70.1]\n" +
+        " [--reps=N] [--out=FILE] [--profile[=bulk|nomux|enc|http]] [--go-version=v0.70.1]\n" +
         `cases: ${CASES.join(", ")}`,
     );
     Deno.exit(0);
@@ -315,8 +315,8 @@ function parseOptions(argv: string[]): Options {
 function profileCase(v: string | true | undefined): Options["profile"] {
   if (v === undefined) return null;
   if (v === true || v === "bulk") return "bulk";
-  if (v === "nomux" || v === "enc") return v;
-  throw new Error(`bad --profile=${v}; profiled cases: bulk, nomux, enc`);
+  if (v === "nomux" || v === "enc" || v === "http") return v;
+  throw new Error(`bad --profile=${v}; profiled cases: bulk, nomux, enc, http`);
 }
 
 /** Results of one pair, filled as cases run. */
@@ -622,20 +622,36 @@ async function runProfile(opts: Options, sizes: Sizes, backend: Backend): Promis
   await Deno.mkdir(dir, { recursive: true });
   const pair = PAIRS.find((p) => p.name === "ts-ts")!;
   const which = opts.profile ?? "bulk";
-  const variant = which === "nomux" ? { tcpMux: false } : which === "enc" ? { encrypt: true } : {};
+  const variant = which === "nomux"
+    ? { tcpMux: false }
+    : which === "enc"
+    ? { encrypt: true }
+    : which === "http"
+    ? { http: true }
+    : {};
   const bytes = which === "nomux"
     ? sizes.nomuxBytes
     : which === "enc"
     ? sizes.encBytes
     : sizes.bulkBytes;
-  log(`profiling ts-ts tcp ${which} (${size(bytes)}) into ${dir}`);
+  log(`profiling ts-ts ${which} into ${dir}`);
   const setup = await startPair(pair, variant, backend.port, {
     goVersion: opts.goVersion,
     cpuProfDir: dir,
   });
   try {
-    const res = await sendThroughput(setup.remotePorts[0], bytes, 1);
-    log(`profiled run: ${res.mbps.toFixed(0)} MB/s (profiling overhead included)`);
+    if (which === "http") {
+      const rps = await wrkRps(
+        `http://127.0.0.1:${setup.vhostPort}/`,
+        VHOST,
+        sizes.httpSeconds,
+        sizes.httpConns,
+      );
+      log(`profiled run: ${rps.toFixed(0)} req/s (profiling overhead included)`);
+    } else {
+      const res = await sendThroughput(setup.remotePorts[0], bytes, 1);
+      log(`profiled run: ${res.mbps.toFixed(0)} MB/s (profiling overhead included)`);
+    }
   } finally {
     await setup.close(); // SIGTERM: our processes call Deno.exit, which writes the profiles
   }
