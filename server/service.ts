@@ -358,7 +358,7 @@ export class Service {
       ctl.log.warn(`invalid NewWorkConn with run id [${msg.run_id ?? ""}]`);
       error = this.ctx.clientError(authErr, "invalid NewWorkConn");
     } else if (!ctl.putWorkConn({ conn, codec })) {
-      ctl.log.warn("work connection pool is full, discarding");
+      ctl.log.debug("work connection pool is full, discarding"); // Go: Debugf
       error = this.ctx.clientError(
         "work connection pool is full, discarding",
         "invalid NewWorkConn",
