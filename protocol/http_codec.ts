@@ -7,7 +7,7 @@
  * @module
  */
 import type { Duplex } from "./duplex.ts";
-import { writeAll } from "./io.ts";
+import { BufferPool, writeAll } from "./io.ts";
 
 /** Go's http.DefaultMaxHeaderBytes (1 MiB) plus the 4096 bytes of slack Go allows. */
 export const MAX_HEADER_BYTES = (1 << 20) + 4096;
@@ -381,80 +381,164 @@ export function responseFraming(method: string, res: ResponseHead): BodyFraming 
   return { kind: "close" };
 }
 
+/** Body copy buffers; a request or response borrows one for the length of its body. */
+const bodyPool = new BufferPool(32 * 1024, 32);
+/** Output gathering buffers: head + first chunk, chunk-size lines + data + CRLF, one write. */
+const outPool = new BufferPool(64 * 1024, 32);
+
+/**
+ * Gathers small outputs into one write. Flushed before any read that may wait, so a streamed
+ * body (e.g. server-sent events) is never held back.
+ */
+class OutBatch {
+  readonly #dst: Duplex;
+  #buf: Uint8Array | null = null;
+  #len = 0;
+
+  constructor(dst: Duplex) {
+    this.#dst = dst;
+  }
+
+  async push(p: Uint8Array): Promise<void> {
+    if (p.byteLength > outPool.size / 2) {
+      await this.flush();
+      await writeAll(this.#dst, p);
+      return;
+    }
+    if (this.#buf !== null && this.#len + p.byteLength > this.#buf.byteLength) await this.flush();
+    this.#buf ??= outPool.get();
+    this.#buf.set(p, this.#len);
+    this.#len += p.byteLength;
+  }
+
+  async flush(): Promise<void> {
+    if (this.#len === 0) return;
+    const n = this.#len;
+    this.#len = 0;
+    await writeAll(this.#dst, this.#buf!.subarray(0, n));
+  }
+
+  release(): void {
+    if (this.#buf !== null) outPool.put(this.#buf);
+    this.#buf = null;
+  }
+}
+
 /**
  * Copies a body framed as `framing` from `src` to `dst`. When `rechunk` is set, the output is
  * chunk-encoded (used for close-delimited sources sent to HTTP/1.1 clients); chunked sources
- * are always re-emitted chunked (trailers dropped). Returns false if the source ended early.
+ * are always re-emitted chunked (trailers dropped). `head` (with `dst`) is sent first, in the
+ * same write as the start of the body. Returns false if the source ended early.
  */
 export async function copyBody(
   src: BufReader,
   framing: BodyFraming,
   dst: Duplex | null,
-  opts: { rechunk?: boolean; transform?: (p: Uint8Array) => Promise<void> } = {},
+  opts: {
+    rechunk?: boolean;
+    transform?: (p: Uint8Array) => Promise<void>;
+    head?: Uint8Array;
+  } = {},
 ): Promise<boolean> {
+  const batch = dst && !opts.transform ? new OutBatch(dst) : null;
   const out = async (p: Uint8Array) => {
-    if (opts.transform) return await opts.transform(p);
-    if (dst) await writeAll(dst, p);
+    if (opts.transform) await opts.transform(p);
+    else if (batch) await batch.push(p);
   };
-  const buf = new Uint8Array(32 * 1024);
-  switch (framing.kind) {
-    case "none":
-      return true;
-    case "length": {
-      let left = framing.length;
-      while (left > 0) {
-        const n = await src.read(left < buf.length ? buf.subarray(0, left) : buf);
-        if (n === null) return false;
-        await out(buf.subarray(0, n));
-        left -= n;
-      }
-      return true;
-    }
-    case "close": {
-      for (;;) {
-        const n = await src.read(buf);
-        if (n === null) break;
-        if (opts.rechunk && !opts.transform) {
-          await out(enc.encode(n.toString(16) + "\r\n"));
-          await out(buf.subarray(0, n));
-          await out(enc.encode("\r\n"));
-        } else {
-          await out(buf.subarray(0, n));
-        }
-      }
-      if (opts.rechunk && !opts.transform) await out(enc.encode("0\r\n\r\n"));
-      return true;
-    }
-    case "chunked": {
-      for (;;) {
-        const line = await src.readLine();
-        const sizeText = line.split(";")[0].trim();
-        if (!/^[0-9a-fA-F]{1,15}$/.test(sizeText)) throw new HttpError(400, "invalid chunk size");
-        const size = parseInt(sizeText, 16);
-        if (size === 0) {
-          // trailers until an empty line
-          for (;;) {
-            const t = await src.readLine();
-            if (t === "") break;
-          }
-          if (!opts.transform) await out(enc.encode("0\r\n\r\n"));
-          return true;
-        }
-        if (!opts.transform) await out(enc.encode(size.toString(16) + "\r\n"));
-        let left = size;
+  // Flush what is gathered when the next read would wait for the network.
+  const beforeRead = async () => {
+    if (batch && src.buffered === 0) await batch.flush();
+  };
+  const beforeLine = async () => {
+    if (batch && src.peek().indexOf(0x0a) < 0) await batch.flush();
+  };
+  if (opts.head && batch) await batch.push(opts.head);
+  else if (opts.head && dst) await writeAll(dst, opts.head);
+  const buf = framing.kind === "none" ? EMPTY : bodyPool.get();
+  const copy = async (): Promise<boolean> => {
+    switch (framing.kind) {
+      case "none":
+        return true;
+      case "length": {
+        let left = framing.length;
         while (left > 0) {
+          await beforeRead();
           const n = await src.read(left < buf.length ? buf.subarray(0, left) : buf);
           if (n === null) return false;
           await out(buf.subarray(0, n));
           left -= n;
         }
-        const crlf = await src.readLine();
-        if (crlf !== "") throw new HttpError(400, "malformed chunk terminator");
-        if (!opts.transform) await out(enc.encode("\r\n"));
+        return true;
       }
+      case "close": {
+        for (;;) {
+          await beforeRead();
+          const n = await src.read(buf);
+          if (n === null) break;
+          if (opts.rechunk && !opts.transform) {
+            await out(enc.encode(n.toString(16) + "\r\n"));
+            await out(buf.subarray(0, n));
+            await out(CRLF);
+          } else {
+            await out(buf.subarray(0, n));
+          }
+        }
+        if (opts.rechunk && !opts.transform) await out(LAST_CHUNK);
+        return true;
+      }
+      case "chunked": {
+        for (;;) {
+          await beforeLine();
+          const line = await src.readLine();
+          const sizeText = line.split(";")[0].trim();
+          if (!/^[0-9a-fA-F]{1,15}$/.test(sizeText)) {
+            throw new HttpError(400, "invalid chunk size");
+          }
+          const size = parseInt(sizeText, 16);
+          if (size === 0) {
+            // trailers until an empty line
+            for (;;) {
+              await beforeLine();
+              const t = await src.readLine();
+              if (t === "") break;
+            }
+            if (!opts.transform) await out(LAST_CHUNK);
+            return true;
+          }
+          if (!opts.transform) await out(enc.encode(size.toString(16) + "\r\n"));
+          let left = size;
+          while (left > 0) {
+            await beforeRead();
+            const n = await src.read(left < buf.length ? buf.subarray(0, left) : buf);
+            if (n === null) return false;
+            await out(buf.subarray(0, n));
+            left -= n;
+          }
+          await beforeLine();
+          const crlf = await src.readLine();
+          if (crlf !== "") throw new HttpError(400, "malformed chunk terminator");
+          if (!opts.transform) await out(CRLF);
+        }
+      }
+    }
+  };
+  try {
+    return await copy();
+  } finally {
+    // Whatever was gathered still goes out (also when the source ended early), unless the
+    // destination failed.
+    try {
+      await batch?.flush();
+    } finally {
+      batch?.release();
+      if (buf !== EMPTY) bodyPool.put(buf);
     }
   }
 }
+
+const EMPTY = new Uint8Array(0);
+const CRLF = new Uint8Array([0x0d, 0x0a]);
+const LAST_CHUNK = new Uint8Array([0x30, 0x0d, 0x0a, 0x0d, 0x0a]);
 
 /** Serialises a head: first line, headers, blank line. */
 export function serializeHead(first: string, headers: HeaderList): Uint8Array {

@@ -395,10 +395,7 @@ export class HttpVhost {
       }
       backend = b;
       const bc = b;
-      bodyDone = (async () => {
-        await writeAll(bc.conn, head);
-        return await copyBody(rd, framing, bc.conn);
-      })();
+      bodyDone = copyBody(rd, framing, bc.conn, { head });
       bodyDone.catch(() => {});
       try {
         res = await this.#readResponseHead(bc, bodyDone, req, conn);
@@ -484,18 +481,24 @@ export class HttpVhost {
     hlist.push(...extra);
     const proto = req.minor >= 1 ? "HTTP/1.1" : "HTTP/1.0";
     const reason = statusText(res.status) || `status code ${res.status}`;
-    await writeAll(conn, serializeHead(`${proto} ${res.status} ${reason}`, hlist));
+    const resHead = serializeHead(`${proto} ${res.status} ${reason}`, hlist);
 
     let complete: boolean;
     try {
       if (gunzip) {
+        await writeAll(conn, resHead);
         complete = await this.#copyGunzip(backend.rd, resFraming, conn, chunkToClient);
       } else if (resFraming.kind === "chunked" && !chunkToClient) {
+        await writeAll(conn, resHead);
         complete = await copyBody(backend.rd, resFraming, null, {
           transform: (p) => writeAll(conn, p),
         });
       } else {
-        complete = await copyBody(backend.rd, resFraming, conn, { rechunk: chunkToClient });
+        // The head goes out with the start of the body: one write for a small response.
+        complete = await copyBody(backend.rd, resFraming, conn, {
+          rechunk: chunkToClient,
+          head: resHead,
+        });
       }
     } catch (err) {
       backend.conn.close();
