@@ -14,6 +14,7 @@ import { GroupRegistry, VhostRuntime } from "./vhost/mod.ts";
 import { ServerStats } from "./api/stats.ts";
 import { VisitorRegistry } from "./visitor/mod.ts";
 import { ServerPluginManager } from "../plugins/server/mod.ts";
+import { NatHoleController } from "./nathole/controller.ts";
 
 /** The version we report to clients (LoginResp.version) and in `-v`. */
 export const FRP_VERSION = "0.70.1";
@@ -38,6 +39,8 @@ export class ServerContext {
   readonly visitors: VisitorRegistry = new VisitorRegistry();
   /** `httpPlugins` (behaviour.md §10); undefined when none are configured. */
   readonly plugins: ServerPluginManager | undefined;
+  /** The xtcp NAT-hole broker (server/nathole/). */
+  readonly natHole: NatHoleController;
   /** Checks Login/Ping/NewWorkConn proofs; the service replaces it for OIDC at start. */
   auth: AuthVerifier;
 
@@ -51,6 +54,10 @@ export class ServerContext {
     this.groups = new GroupRegistry(this.vhost);
     this.stats = config.webServer.port > 0 ? new ServerStats(config.enablePrometheus) : undefined;
     this.plugins = ServerPluginManager.fromConfig(config.httpPlugins, log);
+    this.natHole = new NatHoleController(
+      config.natholeAnalysisDataReserveHours * 3600_000,
+      log.child("nathole/controller.ts"),
+    );
   }
 
   /** The token that keys control and work-conn encryption (wire-v1.md §6.5). */

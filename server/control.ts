@@ -161,6 +161,18 @@ export class Control {
             this.send({ type: "Pong", body: {} });
             break;
           }
+          case "NatHoleVisitor":
+            // Async, as Go's dispatcher runs it: a session waits for the proxy owner's answer.
+            this.server.natHole.handleVisitor(m.body, this, this.login.user ?? "").catch((err) =>
+              this.log.warn(`handle NatHoleVisitor error: ${errorText(err)}`)
+            );
+            break;
+          case "NatHoleClient":
+            this.server.natHole.handleClient(m.body, this);
+            break;
+          case "NatHoleReport":
+            this.server.natHole.handleReport(m.body);
+            break;
           default:
             // frps ignores other registered message types on the control channel
             break;

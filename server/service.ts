@@ -36,6 +36,8 @@ import { YamuxSession } from "../protocol/yamux/mod.ts";
 import {
   acceptServerTls,
   createTlsServerContext,
+  type KcpListener,
+  listenKcp,
   listenTcp,
   QuicServer,
   sniffBindPortConn,
@@ -76,6 +78,7 @@ export class Service {
   #listener: TcpListener | undefined;
   #tls: TlsServerContext | undefined;
   #quic: QuicServer | undefined;
+  #kcp: KcpListener | undefined;
   readonly #sessions = new Set<YamuxSession>();
   #closed = false;
   #dashboard: WebServer | undefined;
@@ -104,8 +107,10 @@ export class Service {
       trustedCaFile: cfg.transport.tls.trustedCaFile,
     });
     this.#listener = listenTcp({ hostname: cfg.bindAddr, port: cfg.bindPort });
+    this.ctx.natHole.startCleanWorker();
     const log = this.#log.child("server/service.ts");
     log.info(`frps tcp listen on ${cfg.bindAddr}:${this.#listener.addr.port}`);
+    if (cfg.kcpBindPort > 0) await this.#startKcp(cfg.bindAddr, cfg.kcpBindPort);
     if (cfg.quicBindPort > 0) {
       // QUIC streams are logical connections directly: no sniff, no TLS layer, no yamux.
       this.#quic = new QuicServer({
@@ -130,6 +135,24 @@ export class Service {
       this.#dashboard = await startDashboard(this.ctx);
     }
     this.#acceptLoop(this.#listener);
+  }
+
+  /** kcpBindPort: each KCP session is a physical connection (TLS sniff, yamux), as Go's. */
+  async #startKcp(bindAddr: string, port: number): Promise<void> {
+    const address = `${bindAddr.includes(":") ? `[${bindAddr}]` : bindAddr}:${port}`;
+    try {
+      this.#kcp = await listenKcp({ hostname: bindAddr, port });
+    } catch (err) {
+      throw new Error(`listen on kcp udp address ${address} error: ${errorText(err)}`);
+    }
+    const log = this.#log.child("server/service.ts");
+    log.info(`frps kcp listen on udp ${address}`);
+    this.#kcp.serve((conn) =>
+      this.#serveFrpConn(conn, conn).catch((err) => {
+        log.debug(`kcp connection error: ${errorText(err)}`);
+        conn.close();
+      })
+    );
   }
 
   async #acceptLoop(listener: TcpListener): Promise<void> {
@@ -391,8 +414,10 @@ export class Service {
     this.ctx.stats?.stop();
     this.ctx.plugins?.close();
     this.#quic?.close();
+    this.#kcp?.close();
     this.ctx.vhost.close();
     for (const ctl of [...this.ctx.controls.values()]) ctl.close();
     for (const s of this.#sessions) s.close();
+    this.ctx.natHole.close();
   }
 }

@@ -16,6 +16,7 @@ import { LimitedDuplex, limiterFor, type RateLimiter } from "../../protocol/band
 import type { Logger } from "../../log/logger.ts";
 import type { ServerContext } from "../context.ts";
 import type { Control } from "../control.ts";
+import type { WorkConn } from "../work_conn_pool.ts";
 
 /** A running proxy on frps. */
 export interface ServerProxy {
@@ -58,7 +59,23 @@ export async function openWorkConnWithCodec(
   ctx: ProxyContext,
   addrs: WorkConnAddrs,
 ): Promise<{ conn: Duplex; codec: MessageCodec }> {
-  const { control, msg, server } = ctx;
+  const { msg, server } = ctx;
+  const { conn, codec } = await startWorkConn(ctx, addrs);
+  const wrapped = wrapProxyConn(conn, {
+    key: server.token,
+    useEncryption: !!msg.use_encryption,
+    useCompression: !!msg.use_compression,
+  });
+  const limiter = serverLimiter(ctx);
+  return { conn: limiter ? new LimitedDuplex(wrapped, limiter) : wrapped, codec };
+}
+
+/**
+ * Takes a work conn and sends StartWorkConn on it, retrying with the next conn as frp does
+ * (Go's GetWorkConnFromPool); the conn is returned unwrapped (xtcp writes NatHoleSid on it).
+ */
+export async function startWorkConn(ctx: ProxyContext, addrs: WorkConnAddrs): Promise<WorkConn> {
+  const { control } = ctx;
   const attempts = control.poolCount + 1;
   let lastErr: unknown;
   for (let i = 0; i < attempts; i++) {
@@ -74,13 +91,7 @@ export async function openWorkConnWithCodec(
       ctx.log.warn(`failed to send message to work connection from pool: ${err}, times: ${i}`);
       continue;
     }
-    const wrapped = wrapProxyConn(conn, {
-      key: server.token,
-      useEncryption: !!msg.use_encryption,
-      useCompression: !!msg.use_compression,
-    });
-    const limiter = serverLimiter(ctx);
-    return { conn: limiter ? new LimitedDuplex(wrapped, limiter) : wrapped, codec };
+    return { conn, codec };
   }
   throw lastErr instanceof Error ? lastErr : new Error("failed to get work connection");
 }

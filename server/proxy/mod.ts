@@ -12,6 +12,7 @@ import { createHttpsProxy } from "./https.ts";
 import { createTcpMuxProxy } from "./tcpmux.ts";
 import { createStcpProxy } from "./stcp.ts";
 import { createSudpProxy } from "./sudp.ts";
+import { createXtcpProxy } from "./xtcp.ts";
 
 /** Proxy factories by NewProxy.proxy_type. */
 export const PROXY_FACTORIES: Partial<Record<string, ProxyFactory>> = {
@@ -22,4 +23,5 @@ export const PROXY_FACTORIES: Partial<Record<string, ProxyFactory>> = {
   tcpmux: createTcpMuxProxy,
   stcp: createStcpProxy,
   sudp: createSudpProxy,
+  xtcp: createXtcpProxy,
 };
