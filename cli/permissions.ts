@@ -32,5 +32,6 @@ export const FRPC_FLAGS: readonly string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-env",
-  "--allow-sys=hostname,osRelease",
+  // networkInterfaces: xtcp offers the LAN addresses as hole-punching candidates, as Go does.
+  "--allow-sys=hostname,osRelease,networkInterfaces",
 ];

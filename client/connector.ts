@@ -9,6 +9,7 @@ import type { Conn, Duplex } from "../protocol/duplex.ts";
 import { websocketClient } from "../protocol/websocket.ts";
 import { YamuxSession } from "../protocol/yamux/mod.ts";
 import {
+  dialKcp,
   dialQuic,
   dialTcp,
   dialViaProxy,
@@ -55,14 +56,21 @@ export class Connector {
   async #dialOnce(): Promise<Duplex> {
     const cfg = this.#cfg;
     const t = cfg.transport;
-    if (t.protocol !== "tcp" && t.protocol !== "websocket" && t.protocol !== "wss") {
+    if (
+      t.protocol !== "tcp" && t.protocol !== "kcp" && t.protocol !== "websocket" &&
+      t.protocol !== "wss"
+    ) {
       throw new Error(`transport protocol [${t.protocol}] is not supported yet`);
     }
     // transport.proxyURL is the first dial hook (wire-v1.md §13): 0x17/TLS/websocket go
     // through the proxy tunnel.
     const target = { hostname: cfg.serverAddr, port: cfg.serverPort };
     const dialOpts = { timeoutMs: t.dialServerTimeout * 1000, localIP: t.connectServerLocalIP };
-    const tcp = t.proxyURL
+    // kcp: one KCP session per physical connection; golib's dialKCPServer ignores the proxy
+    // URL and local IP, and TLS (0x17 first) then runs on top as on TCP.
+    const tcp = t.protocol === "kcp"
+      ? await dialKcp(target)
+      : t.proxyURL
       ? await dialViaProxy(parseProxyURL(t.proxyURL), target, dialOpts)
       : await dialTcp({ ...target, ...dialOpts });
     const tls = (conn: Conn, firstByte: boolean) =>

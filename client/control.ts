@@ -15,6 +15,7 @@ import type { Connector } from "./connector.ts";
 import type { ClientAuth } from "./auth.ts";
 import { ProxyManager } from "./proxy_manager.ts";
 import { VisitorManager } from "./visitor/mod.ts";
+import { MessageTransporter } from "./transporter.ts";
 
 /** What a logged-in session is made of. */
 export interface ControlSession {
@@ -34,6 +35,8 @@ export class ClientControl {
   readonly runId: string;
   readonly proxies: ProxyManager;
   readonly visitors: VisitorManager;
+  /** Request/answer matching on the control channel (xtcp's NatHole exchanges). */
+  readonly transporter: MessageTransporter;
   readonly #cfg: ClientConfig;
   readonly #log: Logger;
   readonly #conn: Duplex;
@@ -55,12 +58,14 @@ export class ClientControl {
     this.#codec = session.codec;
     this.#auth = session.auth;
     this.runId = session.runId;
+    this.transporter = new MessageTransporter((m) => this.send(m));
     this.proxies = new ProxyManager(
       cfg,
       cfg.proxies,
       log.child("proxy/proxy_manager.ts"),
       (m) => this.send({ type: "NewProxy", body: m }),
       (name) => this.send({ type: "CloseProxy", body: { proxy_name: name } }),
+      this.transporter,
     );
     this.visitors = new VisitorManager(
       cfg,
@@ -68,6 +73,7 @@ export class ClientControl {
       log.child("visitor/visitor_manager.ts"),
       session.connector,
       session.runId,
+      this.transporter,
     );
   }
 
@@ -125,6 +131,10 @@ export class ClientControl {
           case "NewProxyResp":
             this.proxies.onNewProxyResp(m.body);
             break;
+          case "NatHoleResp":
+            // frp's handleNatHoleResp: to the xtcp exchange waiting on this transaction id
+            this.transporter.dispatch(m, m.body.transaction_id ?? "");
+            break;
           case "Pong":
             if (m.body.error) {
               this.#log.error(`pong message contains error: ${m.body.error}`);
@@ -176,6 +186,7 @@ export class ClientControl {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
+    this.transporter.close();
     this.proxies.close();
     this.visitors.close();
     this.#conn.close();

@@ -14,6 +14,7 @@ import { localName, newProxyMessage } from "./proxy/new_proxy_msg.ts";
 import { WORK_CONN_HANDLERS } from "./proxy/mod.ts";
 import { wireName } from "./proxy/new_proxy_msg.ts";
 import { healthCheckEnabled, HealthMonitor } from "./health.ts";
+import type { MessageTransporter } from "./transporter.ts";
 
 interface Entry {
   cfg: ProxyConfig;
@@ -21,6 +22,8 @@ interface Entry {
   /** false while a health check reports failure (initially false when checked). */
   healthy: boolean;
   monitor?: HealthMonitor;
+  /** Aborted when the proxy is removed or the session ends (ends xtcp tunnels). */
+  stop: AbortController;
 }
 
 const FIRST_HEALTH_EVAL_MS = 500;
@@ -37,6 +40,7 @@ function newEntry(cfg: ProxyConfig): Entry {
       since: Date.now(),
     },
     healthy: true,
+    stop: new AbortController(),
   };
 }
 
@@ -71,6 +75,7 @@ export class ProxyManager {
   readonly #send: (m: ReturnType<typeof newProxyMessage>) => void;
   readonly #proxies = new Map<string, Entry>();
   readonly #sendClose: (wireName: string) => void;
+  readonly #transporter: MessageTransporter | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -80,7 +85,9 @@ export class ProxyManager {
     log: Logger,
     sendNewProxy: (m: ReturnType<typeof newProxyMessage>) => void,
     sendCloseProxy: (wireName: string) => void = () => {},
+    transporter?: MessageTransporter,
   ) {
+    this.#transporter = transporter;
     this.#common = common;
     this.#log = log;
     this.#send = sendNewProxy;
@@ -107,6 +114,7 @@ export class ProxyManager {
       const n = next.get(name);
       if (n && JSON.stringify(n) === JSON.stringify(p.cfg)) continue;
       p.monitor?.stop();
+      p.stop.abort();
       this.#proxies.delete(name);
       this.#sendClose(wireName(this.#common.user, name));
       removed.push(name);
@@ -211,7 +219,15 @@ export class ProxyManager {
       return;
     }
     const log = this.#log.child(`proxy/${p.cfg.type}.ts`, name);
-    handler({ common: this.#common, proxy: p.cfg, log, conn, start }).catch((err) => {
+    handler({
+      common: this.#common,
+      proxy: p.cfg,
+      log,
+      conn,
+      start,
+      transporter: this.#transporter,
+      signal: p.stop.signal,
+    }).catch((err) => {
       log.warn(`work connection error: ${errorText(err)}`);
       conn.close();
     });
@@ -233,6 +249,7 @@ export class ProxyManager {
     this.#closed = true;
     for (const p of this.#proxies.values()) {
       p.monitor?.stop();
+      p.stop.abort();
       this.#setPhase(p, "closed");
     }
   }

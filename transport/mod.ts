@@ -32,6 +32,14 @@ export {
 export type { AcceptServerTlsOptions, TlsServerOptions } from "./tls_server.ts";
 export { classifyBindPortBytes, SNIFF_BYTES, sniffBindPortConn } from "./sniff.ts";
 export type { BindPortKind, SniffOptions } from "./sniff.ts";
+export {
+  dialKcp,
+  type DialKcpOptions,
+  KcpConn,
+  KcpListener,
+  kcpOverUdpSocket,
+  listenKcp,
+} from "./kcp.ts";
 export { bindUdp, dialUdp, tryBindUdp, UDP_QUEUE_LIMIT, UdpSocket } from "./udp.ts";
 export type { Datagram } from "./udp.ts";
 export { PrefixedConn, withPrefix } from "./_prefixed.ts";

@@ -17,7 +17,8 @@ export interface QuicOptions {
   maxIncomingStreams: number;
 }
 
-function transportOptions(o: QuicOptions): Deno.QuicTransportOptions {
+/** Deno transport options from frp's `transport.quic` settings. */
+export function transportOptions(o: QuicOptions): Deno.QuicTransportOptions {
   return {
     keepAliveInterval: o.keepalivePeriod > 0 ? o.keepalivePeriod * 1000 : undefined,
     maxIdleTimeout: o.maxIdleTimeout > 0 ? o.maxIdleTimeout * 1000 : undefined,
@@ -26,7 +27,7 @@ function transportOptions(o: QuicOptions): Deno.QuicTransportOptions {
 }
 
 /** Throws a clear error when the runtime lacks QUIC (Deno without `--unstable-net`). */
-function requireQuic(): void {
+export function requireQuic(): void {
   if (typeof Deno.QuicEndpoint !== "function") {
     throw new Error("QUIC needs Deno's --unstable-net flag (the frps/frpc tasks pass it)");
   }

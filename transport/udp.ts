@@ -106,6 +106,11 @@ export class UdpSocket {
     });
   }
 
+  /** Sets the IP TTL of outgoing datagrams (xtcp punching sends a few with a low TTL). */
+  setTTL(ttl: number): void {
+    this.#sock.setTTL(ttl);
+  }
+
   /** Closes the socket; pending recv() calls resolve to null. Idempotent. */
   close(): void {
     if (this.#closed) return;

@@ -7,6 +7,7 @@ import type { Duplex } from "../../protocol/duplex.ts";
 import type { StartWorkConn } from "../../protocol/msg/messages.ts";
 import type { ClientCommonConfig, ProxyConfig } from "../../config/types.ts";
 import type { Logger } from "../../log/logger.ts";
+import type { MessageTransporter } from "../transporter.ts";
 
 /** What a proxy handler gets for each work connection. */
 export interface WorkConnContext {
@@ -16,6 +17,12 @@ export interface WorkConnContext {
   /** The raw work conn, positioned right after StartWorkConn. */
   conn: Duplex;
   start: StartWorkConn;
+  /** The session's control-channel request/answer matcher (xtcp's NatHole exchange). */
+  transporter?: MessageTransporter;
+  /** Aborts when the proxy stops (removed, or the session ended). */
+  signal?: AbortSignal;
+  /** Work-conn encryption key; default the auth token (xtcp streams use the secret key). */
+  key?: string;
 }
 
 /** Serves one work connection until it ends. Must close `conn` when done. */

@@ -16,7 +16,7 @@ import { limitWorkConn, proxyProtocolHeader } from "./limit.ts";
 export async function handleTcpWorkConn(ctx: WorkConnContext): Promise<void> {
   const { proxy, common, log } = ctx;
   const work = wrapProxyConn(limitWorkConn(proxy, ctx.conn), {
-    key: common.auth.token,
+    key: ctx.key ?? common.auth.token,
     useEncryption: proxy.transport.useEncryption,
     useCompression: proxy.transport.useCompression,
   });

@@ -7,7 +7,7 @@
  * @module
  */
 import { errorText } from "../../protocol/errors.ts";
-import type { Duplex } from "../../protocol/duplex.ts";
+import type { Conn, Duplex } from "../../protocol/duplex.ts";
 import { deadline } from "../../protocol/deadline.ts";
 import { privilegeKey } from "../../protocol/crypto/mod.ts";
 import { wrapProxyConn } from "../../protocol/wrap.ts";
@@ -15,6 +15,7 @@ import type { ClientCommonConfig, VisitorConfig } from "../../config/types.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { Connector } from "../connector.ts";
 import { wireName } from "../proxy/new_proxy_msg.ts";
+import type { MessageTransporter } from "../transporter.ts";
 
 const RESP_TIMEOUT_MS = 10_000;
 
@@ -27,6 +28,10 @@ export interface VisitorContext {
   connector: Connector;
   /** This frpc's run id: frps derives the visitor's user from it. */
   runId: string;
+  /** The control channel's request/answer matcher (xtcp's NatHole exchanges). */
+  transporter?: MessageTransporter;
+  /** Hands a user conn to another visitor of this session (xtcp `fallbackTo`); throws. */
+  transferConn?: (name: string, conn: Conn) => void;
 }
 
 /** A running visitor. */
@@ -35,6 +40,8 @@ export interface Visitor {
   start(): Promise<void>;
   /** Stops listening and ends every relayed connection. Idempotent. */
   close(): void;
+  /** Serves a user conn that did not come from its own listener (frp's AcceptConn). */
+  acceptConn?(conn: Conn): void;
 }
 
 /**

@@ -12,13 +12,17 @@ import type { Connector } from "../connector.ts";
 import type { Visitor, VisitorContext } from "./base.ts";
 import { StcpVisitor } from "./stcp.ts";
 import { SudpVisitor } from "./sudp.ts";
+import { XtcpVisitor } from "./xtcp.ts";
+import type { Conn } from "../../protocol/duplex.ts";
+import type { MessageTransporter } from "../transporter.ts";
 
 const CHECK_INTERVAL_MS = 10_000;
 
-/** Visitor constructors by type; xtcp (NAT hole punching) is not implemented on frpc. */
+/** Visitor constructors by type. */
 const VISITOR_TYPES: Partial<Record<string, (ctx: VisitorContext) => Visitor>> = {
   stcp: (ctx) => new StcpVisitor(ctx),
   sudp: (ctx) => new SudpVisitor(ctx),
+  xtcp: (ctx) => new XtcpVisitor(ctx),
 };
 
 /** The visitors of one client session. */
@@ -28,6 +32,7 @@ export class VisitorManager {
   readonly #log: Logger;
   readonly #connector: Connector;
   readonly #runId: string;
+  readonly #transporter: MessageTransporter | undefined;
   readonly #running = new Map<string, Visitor>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
@@ -38,7 +43,9 @@ export class VisitorManager {
     log: Logger,
     connector: Connector,
     runId: string,
+    transporter?: MessageTransporter,
   ) {
+    this.#transporter = transporter;
     this.#common = common;
     this.#cfgs = cfgs;
     this.#log = log;
@@ -78,6 +85,8 @@ export class VisitorManager {
       log,
       connector: this.#connector,
       runId: this.#runId,
+      transporter: this.#transporter,
+      transferConn: (name, conn) => this.#transferConn(name, conn),
     });
     this.#running.set(cfg.name, v);
     try {
@@ -91,6 +100,14 @@ export class VisitorManager {
     if (this.#closed) return v.close();
     // Go logs these two on the manager's logger, without the visitor's name.
     this.#log.info("start visitor success");
+  }
+
+  /** frp's TransferConn: another visitor of this session serves `conn`. */
+  #transferConn(name: string, conn: Conn): void {
+    const v = this.#running.get(name);
+    if (!v) throw new Error(`visitor [${name}] not found`);
+    if (!v.acceptConn) throw new Error(`visitor [${name}] does not accept connections`);
+    v.acceptConn(conn);
   }
 
   /** Closes every visitor and stops retrying. */

@@ -1,5 +1,5 @@
 /**
- * Client side of stcp/sudp visitors.
+ * Client side of stcp/sudp/xtcp visitors.
  *
  * @module
  */
@@ -8,3 +8,4 @@ export { openVisitorConn, targetProxyName } from "./base.ts";
 export type { Visitor, VisitorContext } from "./base.ts";
 export { StcpVisitor } from "./stcp.ts";
 export { SudpVisitor } from "./sudp.ts";
+export { XtcpVisitor } from "./xtcp.ts";

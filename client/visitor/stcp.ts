@@ -67,6 +67,12 @@ export class StcpVisitor implements Visitor {
     }
   }
 
+  /** A user conn handed over by an xtcp visitor's fallback. */
+  acceptConn(conn: Conn): void {
+    if (this.#closed) return conn.close();
+    this.#handle(conn);
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
