@@ -455,21 +455,23 @@ export async function copyBody(
   if (opts.head && batch) await batch.push(opts.head);
   else if (opts.head && dst) await writeAll(dst, opts.head);
   const buf = framing.kind === "none" ? EMPTY : bodyPool.get();
+  /** Copies exactly `left` bytes; false if the source ends first. */
+  const copyExact = async (left: number): Promise<boolean> => {
+    while (left > 0) {
+      await beforeRead();
+      const n = await src.read(left < buf.length ? buf.subarray(0, left) : buf);
+      if (n === null) return false;
+      await out(buf.subarray(0, n));
+      left -= n;
+    }
+    return true;
+  };
   const copy = async (): Promise<boolean> => {
     switch (framing.kind) {
       case "none":
         return true;
-      case "length": {
-        let left = framing.length;
-        while (left > 0) {
-          await beforeRead();
-          const n = await src.read(left < buf.length ? buf.subarray(0, left) : buf);
-          if (n === null) return false;
-          await out(buf.subarray(0, n));
-          left -= n;
-        }
-        return true;
-      }
+      case "length":
+        return await copyExact(framing.length);
       case "close": {
         for (;;) {
           await beforeRead();
@@ -506,14 +508,7 @@ export async function copyBody(
             return true;
           }
           if (!opts.transform) await out(enc.encode(size.toString(16) + "\r\n"));
-          let left = size;
-          while (left > 0) {
-            await beforeRead();
-            const n = await src.read(left < buf.length ? buf.subarray(0, left) : buf);
-            if (n === null) return false;
-            await out(buf.subarray(0, n));
-            left -= n;
-          }
+          if (!(await copyExact(size))) return false;
           await beforeLine();
           const crlf = await src.readLine();
           if (crlf !== "") throw new HttpError(400, "malformed chunk terminator");

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Conn, NetAddr } from "../protocol/duplex.ts";
+import { deadline } from "../protocol/deadline.ts";
 import {
   FRP_QUIC_ALPN,
   type QuicOptions,
@@ -88,10 +89,6 @@ export class QuicHoleSession {
   }
 }
 
-function timeoutError(what: string, ms: number): Error {
-  return new Error(`${what}: timeout after ${ms}ms`);
-}
-
 /**
  * Proxy side: listen on `port` and accept a single connection within `timeoutMs` (frp
  * accepts exactly one; later handshakes are not served).
@@ -105,7 +102,6 @@ export async function acceptQuicOnPort(opts: {
   signal?: AbortSignal;
 }): Promise<QuicHoleSession> {
   const endpoint = await endpointOn(opts.port);
-  let timer: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => endpoint.close();
   try {
     const listener = endpoint.listen({
@@ -115,12 +111,7 @@ export async function acceptQuicOnPort(opts: {
       ...transportOptions(opts.quic),
     });
     opts.signal?.addEventListener("abort", onAbort, { once: true });
-    const conn = await Promise.race([
-      listener.accept(),
-      new Promise<never>((_, rej) => {
-        timer = setTimeout(() => rej(timeoutError("quic accept", opts.timeoutMs)), opts.timeoutMs);
-      }),
-    ]);
+    const conn = await deadline(listener.accept(), opts.timeoutMs, "quic accept");
     listener.stop();
     return new QuicHoleSession(conn, endpoint);
   } catch (err) {
@@ -129,7 +120,6 @@ export async function acceptQuicOnPort(opts: {
     } catch { /* closed */ }
     throw err;
   } finally {
-    clearTimeout(timer);
     opts.signal?.removeEventListener("abort", onAbort);
   }
 }
@@ -145,27 +135,20 @@ export async function dialQuicFromPort(opts: {
   timeoutMs: number;
 }): Promise<QuicHoleSession> {
   const endpoint = await endpointOn(opts.port);
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const conn = await Promise.race([
-      Deno.connectQuic({
-        hostname: opts.raddr.hostname,
-        port: opts.raddr.port,
-        endpoint,
-        alpnProtocols: [FRP_QUIC_ALPN],
-        ...transportOptions(opts.quic),
-      }),
-      new Promise<never>((_, rej) => {
-        timer = setTimeout(() => rej(timeoutError("quic dial", opts.timeoutMs)), opts.timeoutMs);
-      }),
-    ]);
+    const dial = Deno.connectQuic({
+      hostname: opts.raddr.hostname,
+      port: opts.raddr.port,
+      endpoint,
+      alpnProtocols: [FRP_QUIC_ALPN],
+      ...transportOptions(opts.quic),
+    });
+    const conn = await deadline(Promise.resolve(dial), opts.timeoutMs, "quic dial");
     return new QuicHoleSession(conn, endpoint);
   } catch (err) {
     try {
       endpoint.close();
     } catch { /* closed */ }
     throw err;
-  } finally {
-    clearTimeout(timer);
   }
 }

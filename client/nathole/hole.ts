@@ -22,6 +22,7 @@ import type { NetAddr } from "../../protocol/duplex.ts";
 import { bindUdp, type UdpSocket } from "../../transport/mod.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { MessageTransporter } from "../transporter.ts";
+import { prepare, type PrepareResult } from "./discover.ts";
 
 /** Linux's default IP TTL, restored after a low-TTL send (node:dgram cannot read it). */
 const DEFAULT_TTL = 64;
@@ -39,6 +40,30 @@ export function newTransactionID(): string {
 /** Go's `%v` of a []string. */
 export function goList(xs: readonly string[] | undefined): string {
   return `[${(xs ?? []).join(" ")}]`;
+}
+
+/**
+ * nathole.Prepare with the log lines the xtcp proxy and visitor both write around it; null
+ * (after a warning) when discovery fails.
+ */
+export async function prepareLogged(
+  log: Logger,
+  stunServer: string,
+  disableAssistedAddrs: boolean,
+): Promise<PrepareResult | null> {
+  log.trace("nathole prepare start");
+  let prep: PrepareResult;
+  try {
+    prep = await prepare(stunServer, { disableAssistedAddrs });
+  } catch (err) {
+    log.warn(`nathole prepare error: ${errorText(err)}`);
+    return null;
+  }
+  log.info(
+    `nathole prepare success, nat type: ${prep.natType}, behavior: ${prep.behavior}, ` +
+      `addresses: ${goList(prep.addrs)}, assistedAddresses: ${goList(prep.assistedAddrs)}`,
+  );
+  return prep;
 }
 
 /** Go's `%+v` of msg.NatHoleDetectBehavior, as frpc logs it. */

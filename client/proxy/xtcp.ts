@@ -13,13 +13,12 @@ import { codecFor } from "../../protocol/msg/codec.ts";
 import { generateSelfSignedCert } from "../../transport/mod.ts";
 import type { CertKeyPem } from "../../transport/mod.ts";
 import { acceptQuicOnPort } from "../../transport/quic_hole.ts";
-import { prepare } from "../nathole/discover.ts";
 import {
   exchangeInfo,
-  goList,
   makeHole,
   natHoleRespLine,
   newTransactionID,
+  prepareLogged,
 } from "../nathole/hole.ts";
 import { wireName } from "./new_proxy_msg.ts";
 import type { WorkConnContext } from "./base.ts";
@@ -62,21 +61,13 @@ export async function handleXtcpWorkConn(ctx: WorkConnContext): Promise<void> {
       return;
     }
     if (!transporter) return;
-    log.trace("nathole prepare start");
-    let prep;
-    try {
-      prep = await prepare(common.natHoleStunServer, {
-        disableAssistedAddrs: proxy.natTraversal?.disableAssistedAddrs ?? false,
-      });
-    } catch (err) {
-      log.warn(`nathole prepare error: ${errorText(err)}`);
-      return;
-    }
-    sock = prep.sock;
-    log.info(
-      `nathole prepare success, nat type: ${prep.natType}, behavior: ${prep.behavior}, ` +
-        `addresses: ${goList(prep.addrs)}, assistedAddresses: ${goList(prep.assistedAddrs)}`,
+    const prep = await prepareLogged(
+      log,
+      common.natHoleStunServer,
+      proxy.natTraversal?.disableAssistedAddrs ?? false,
     );
+    if (!prep) return;
+    sock = prep.sock;
     const transactionID = newTransactionID();
     log.trace("nathole exchange info start");
     let resp;

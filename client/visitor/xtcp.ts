@@ -20,13 +20,12 @@ import { listenTcp, type TcpListener, type UdpSocket } from "../../transport/mod
 import { dialQuicFromPort } from "../../transport/quic_hole.ts";
 import { KcpTunnel } from "../nathole/kcp_tunnel.ts";
 import type { XTCPVisitorConfig } from "../../config/types.ts";
-import { prepare } from "../nathole/discover.ts";
 import {
   exchangeInfo,
-  goList,
   makeHole,
   natHoleRespLine,
   newTransactionID,
+  prepareLogged,
 } from "../nathole/hole.ts";
 import { CONTEXT_CANCELED } from "../transporter.ts";
 import { targetProxyName, type Visitor, type VisitorContext } from "./base.ts";
@@ -259,20 +258,12 @@ export class XtcpVisitor implements Visitor {
       log.warn(`nathole precheck error: ${errorText(err)}`);
       return;
     }
-    log.trace("nathole prepare start");
-    let prep;
-    try {
-      prep = await prepare(common.natHoleStunServer, {
-        disableAssistedAddrs: cfg.natTraversal?.disableAssistedAddrs ?? false,
-      });
-    } catch (err) {
-      log.warn(`nathole prepare error: ${errorText(err)}`);
-      return;
-    }
-    log.info(
-      `nathole prepare success, nat type: ${prep.natType}, behavior: ${prep.behavior}, ` +
-        `addresses: ${goList(prep.addrs)}, assistedAddresses: ${goList(prep.assistedAddrs)}`,
+    const prep = await prepareLogged(
+      log,
+      common.natHoleStunServer,
+      cfg.natTraversal?.disableAssistedAddrs ?? false,
     );
+    if (!prep) return;
     let sock: UdpSocket | undefined = prep.sock;
     try {
       const now = Math.floor(Date.now() / 1000);
