@@ -382,9 +382,9 @@ export function responseFraming(method: string, res: ResponseHead): BodyFraming 
 }
 
 /** Body copy buffers; a request or response borrows one for the length of its body. */
-const bodyPool = new BufferPool(32 * 1024, 32);
+const bodyPool = new BufferPool(32 * 1024, 64);
 /** Output gathering buffers: head + first chunk, chunk-size lines + data + CRLF, one write. */
-const outPool = new BufferPool(64 * 1024, 32);
+const outPool = new BufferPool(16 * 1024, 64);
 
 /**
  * Gathers small outputs into one write. Flushed before any read that may wait, so a streamed
