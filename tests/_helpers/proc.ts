@@ -87,6 +87,11 @@ export interface StartOptions {
   args?: string[];
   /** Label used in errors and logs. @default "<impl> frps" / "<impl> frpc" */
   label?: string;
+  /**
+   * Linux network namespace to run the process in (`ip netns exec <netns> ...`, which execs the
+   * binary, so the pid is still the frps/frpc process). @default the test's own namespace
+   */
+  netns?: string;
 }
 
 /** A spawned process whose stdout+stderr lines are captured in memory. */
@@ -276,6 +281,10 @@ async function start(bin: "frps" | "frpc", opts: StartOptions): Promise<Proc> {
     cmd = Deno.execPath();
     args = ["run", ...flags, `${REPO_ROOT}/${main}`, "-c", configPath, ...extra];
     label = opts.label ?? `ts ${bin}`;
+  }
+  if (opts.netns !== undefined) {
+    args = ["netns", "exec", opts.netns, cmd, ...args];
+    cmd = "ip";
   }
   const proc = new Proc(label, cmd, args, dir, configPath);
   const waitFor = opts.waitFor === undefined

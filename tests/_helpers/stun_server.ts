@@ -1,14 +1,17 @@
 /**
- * A minimal STUN (RFC 5389) Binding server on 127.0.0.1 for xtcp tests: frpc's NAT discovery
- * (`natHoleStunServer`) needs two mapped addresses, so it answers on two UDP ports, each response
- * carrying XOR-MAPPED-ADDRESS, MAPPED-ADDRESS and OTHER-ADDRESS (the other port), as a real
- * server with an alternate address does. No network beyond loopback.
+ * A minimal STUN (RFC 5389) Binding server (127.0.0.1 unless told otherwise) for xtcp tests:
+ * frpc's NAT discovery (`natHoleStunServer`) needs two mapped addresses, so it answers on two UDP
+ * ports, each response carrying XOR-MAPPED-ADDRESS, MAPPED-ADDRESS and OTHER-ADDRESS (the other
+ * port), as a real server with an alternate address does.
+ *
+ * Also runnable as a script (`deno run --allow-net stun_server.ts <host>`), e.g. inside a network
+ * namespace: it prints `STUN <host>:<port>` once listening and serves until killed.
  */
 import dgram from "node:dgram";
 
 /** The running server: `addr` goes into frpc's `natHoleStunServer`. */
 export interface StunServer extends AsyncDisposable {
-  /** "127.0.0.1:<primary port>". */
+  /** "<host>:<primary port>". */
   addr: string;
   /** Binding requests answered so far (both ports). */
   requests(): number;
@@ -40,14 +43,20 @@ function addressAttr(type: number, ip: string, port: number, xor: boolean): Uint
   return out;
 }
 
-function response(req: Uint8Array, ip: string, port: number, other: number): Uint8Array | null {
+function response(
+  req: Uint8Array,
+  ip: string,
+  port: number,
+  otherHost: string,
+  other: number,
+): Uint8Array | null {
   if (req.length < 20) return null;
   const v = new DataView(req.buffer, req.byteOffset, req.byteLength);
   if (v.getUint16(0) !== BINDING_REQUEST || v.getUint32(4) !== MAGIC) return null;
   const attrs = [
     addressAttr(ATTR_XOR_MAPPED, ip, port, true),
     addressAttr(ATTR_MAPPED, ip, port, false),
-    addressAttr(ATTR_OTHER, "127.0.0.1", other, false),
+    addressAttr(ATTR_OTHER, otherHost, other, false),
   ];
   const body = attrs.reduce((n, a) => n + a.length, 0);
   const out = new Uint8Array(20 + body);
@@ -63,23 +72,23 @@ function response(req: Uint8Array, ip: string, port: number, other: number): Uin
   return out;
 }
 
-async function bind(): Promise<dgram.Socket> {
+async function bind(host: string): Promise<dgram.Socket> {
   const s = dgram.createSocket("udp4");
   await new Promise<void>((res, rej) => {
     s.once("error", rej);
-    s.bind(0, "127.0.0.1", () => res());
+    s.bind(0, host, () => res());
   });
   return s;
 }
 
-/** Starts the server on two free UDP ports of 127.0.0.1. */
-export async function startStunServer(): Promise<StunServer> {
-  const a = await bind();
-  const b = await bind();
+/** Starts the server on two free UDP ports of `host` (an IPv4 address). */
+export async function startStunServer(host = "127.0.0.1"): Promise<StunServer> {
+  const a = await bind(host);
+  const b = await bind(host);
   let count = 0;
   for (const [sock, other] of [[a, b], [b, a]] as const) {
     sock.on("message", (msg, rinfo) => {
-      const res = response(msg, rinfo.address, rinfo.port, other.address().port);
+      const res = response(msg, rinfo.address, rinfo.port, host, other.address().port);
       if (!res) return;
       count++;
       sock.send(res, rinfo.port, rinfo.address);
@@ -90,9 +99,14 @@ export async function startStunServer(): Promise<StunServer> {
     await Promise.all([a, b].map((s) => new Promise<void>((r) => s.close(() => r()))));
   };
   return {
-    addr: `127.0.0.1:${a.address().port}`,
+    addr: `${host}:${a.address().port}`,
     requests: () => count,
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+if (import.meta.main) {
+  const stun = await startStunServer(Deno.args[0] ?? "127.0.0.1");
+  console.log(`STUN ${stun.addr}`);
 }
