@@ -83,10 +83,15 @@ export class QuicHoleSession {
     try {
       this.#conn.close({ closeCode: 0, reason: "" });
     } catch { /* already closed */ }
-    try {
-      this.#endpoint.close();
-    } catch { /* already closed */ }
+    closeEndpoint(this.#endpoint);
   }
+}
+
+/** Closes an endpoint that may already be closed. */
+function closeEndpoint(endpoint: Deno.QuicEndpoint): void {
+  try {
+    endpoint.close();
+  } catch { /* already closed */ }
 }
 
 /**
@@ -102,7 +107,7 @@ export async function acceptQuicOnPort(opts: {
   signal?: AbortSignal;
 }): Promise<QuicHoleSession> {
   const endpoint = await endpointOn(opts.port);
-  const onAbort = () => endpoint.close();
+  const onAbort = () => closeEndpoint(endpoint);
   try {
     const listener = endpoint.listen({
       cert: opts.cert,
@@ -115,9 +120,7 @@ export async function acceptQuicOnPort(opts: {
     listener.stop();
     return new QuicHoleSession(conn, endpoint);
   } catch (err) {
-    try {
-      endpoint.close();
-    } catch { /* closed */ }
+    closeEndpoint(endpoint);
     throw err;
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
@@ -146,9 +149,7 @@ export async function dialQuicFromPort(opts: {
     const conn = await deadline(Promise.resolve(dial), opts.timeoutMs, "quic dial");
     return new QuicHoleSession(conn, endpoint);
   } catch (err) {
-    try {
-      endpoint.close();
-    } catch { /* closed */ }
+    closeEndpoint(endpoint);
     throw err;
   }
 }

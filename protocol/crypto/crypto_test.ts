@@ -5,6 +5,7 @@ import {
 import { createCipheriv } from "node:crypto";
 import { CfbDecrypter, CfbEncrypter, cryptoDuplex, deriveKey, privilegeKey } from "./mod.ts";
 import { pipePair, readAll } from "../_test_pipe.ts";
+import { deadline } from "../deadline.ts";
 
 const hex = (b: Uint8Array): string =>
   Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -26,6 +27,15 @@ function naiveCfb(key: Uint8Array, iv: Uint8Array, data: Uint8Array, decrypt: bo
     reg = (decrypt ? data : out).slice(off, off + 16);
   }
   return out;
+}
+
+/**
+ * Asserts equal bytes by the first differing index: node:assert's diff of two large arrays
+ * takes minutes, which would turn a failure into a hang.
+ */
+function assertSameBytes(got: Uint8Array, want: Uint8Array, msg?: string): void {
+  assertEquals(got.length, want.length, msg);
+  assertEquals(want.findIndex((b, i) => got[i] !== b), -1, msg);
 }
 
 function randomBytes(n: number, seed: number): Uint8Array {
@@ -101,7 +111,7 @@ Deno.test("CFB streaming equals the naive reference at odd split points", () => 
       e.update(data.subarray(off, off + s), ct.subarray(off, off + s));
       off += s;
     }
-    assertEquals(ct, want, `encrypt seed ${seed}`);
+    assertSameBytes(ct, want, `encrypt seed ${seed}`);
     const inPlace = ct.slice();
     off = 0;
     for (const s of splits(data.byteLength, seed + 1)) {
@@ -109,7 +119,7 @@ Deno.test("CFB streaming equals the naive reference at odd split points", () => 
       pt.set(inPlace.subarray(off, off + s), off);
       off += s;
     }
-    assertEquals(pt, data, `decrypt seed ${seed}`);
+    assertSameBytes(pt, data, `decrypt seed ${seed}`);
   }
 });
 
@@ -133,7 +143,7 @@ Deno.test("CFB updateAsync (WebCrypto for large calls) equals the reference, mix
       else await e.updateAsync(src, dst);
       off += s;
     }
-    assertEquals(ct, want, inPlace ? "in place" : "to dst");
+    assertSameBytes(ct, want, inPlace ? "in place" : "to dst");
   }
 });
 
@@ -151,14 +161,14 @@ Deno.test("cryptoDuplex: concurrent large and small writes keep their order", as
   const reading = readAll(r);
   await Promise.all(parts.map((p) => w.write(p)));
   await w.closeWrite();
-  const got = await reading;
+  const got = await deadline(reading, 5000, "reading the concurrent writes");
   const want = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let off = 0;
   for (const p of parts) {
     want.set(p, off);
     off += p.byteLength;
   }
-  assertEquals(got, want);
+  assertSameBytes(got, want);
 });
 
 Deno.test("CFB encrypts in place", () => {
