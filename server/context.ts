@@ -21,7 +21,8 @@ export const FRP_VERSION = "0.70.1";
 
 /** Shared server state. */
 export class ServerContext {
-  readonly config: ServerConfig;
+  /** Replaced as a whole by a hot reload (server/reload.ts); read it per use, never cache it. */
+  config: ServerConfig;
   readonly log: Logger;
   readonly tcpPorts: PortManager;
   readonly udpPorts: PortManager;
@@ -38,9 +39,11 @@ export class ServerContext {
   /** Listeners of stcp/sudp proxies that visitor conns are queued on (server/visitor/). */
   readonly visitors: VisitorRegistry = new VisitorRegistry();
   /** `httpPlugins` (behaviour.md §10); undefined when none are configured. */
-  readonly plugins: ServerPluginManager | undefined;
+  plugins: ServerPluginManager | undefined;
   /** The xtcp NAT-hole broker (server/nathole/). */
   readonly natHole: NatHoleController;
+  /** Loads the config source again and applies it (undefined: frps has no config file). */
+  reload: (() => Promise<void>) | undefined;
   /** Checks Login/Ping/NewWorkConn proofs; the service replaces it for OIDC at start. */
   auth: AuthVerifier;
 
@@ -60,7 +63,10 @@ export class ServerContext {
     );
   }
 
-  /** The token that keys control and work-conn encryption (wire-v1.md §6.5). */
+  /**
+   * The server-wide token (wire-v1.md §6.5). A session keys its encryption with the token it
+   * logged in with (`Control.token`), which a reload or a per-user token may make different.
+   */
   get token(): string {
     return this.config.auth.token ?? "";
   }

@@ -31,6 +31,8 @@ export class Control {
   readonly proxyMsgs: Map<string, NewProxy> = new Map();
   /** The wire protocol the client logged in with (v1 or v2 frames on the control channel). */
   readonly codec: MessageCodec;
+  /** The token this session logged in with: keys its encryption and later proofs. */
+  readonly token: string;
   readonly #conn: Duplex;
   readonly #pool: WorkConnPool;
   #writeChain: Promise<void> = Promise.resolve();
@@ -47,8 +49,10 @@ export class Control {
     runId: string,
     remoteAddrText: string,
     codec: MessageCodec,
+    token: string = server.token,
   ) {
     this.server = server;
+    this.token = token;
     this.#conn = conn;
     this.codec = codec;
     this.login = login;
@@ -147,7 +151,7 @@ export class Control {
                 err = errorText(e);
               }
             }
-            err ??= await this.server.auth.verifyPing(ping);
+            err ??= await this.server.auth.verifyPing(ping, this.token);
             if (err) {
               // Like Go: answer with the reason; frpc closes the session on a Pong error.
               this.log.warn(`received invalid ping: ${err}`);

@@ -49,7 +49,10 @@ import type { Logger } from "../log/logger.ts";
 import { FRP_VERSION, ServerContext } from "./context.ts";
 import { Control } from "./control.ts";
 import type { WebServer } from "../httpapi/mod.ts";
-import { createAuthVerifier } from "./auth.ts";
+import { createAuthVerifier, createTokenVerifier } from "./auth.ts";
+import { refusedChanges } from "./reload.ts";
+import { ServerPluginManager } from "../plugins/server/mod.ts";
+import type { LogLevel } from "../log/logger.ts";
 import { type ConnAddrs, handleNewVisitorConn } from "./visitor/mod.ts";
 
 const FIRST_MESSAGE_TIMEOUT_MS = 10_000;
@@ -82,9 +85,23 @@ export class Service {
   readonly #sessions = new Set<YamuxSession>();
   #closed = false;
   #dashboard: WebServer | undefined;
+  /** Reloads run one at a time. */
+  #reloading: Promise<unknown> = Promise.resolve();
 
-  constructor(config: ServerConfig, log: Logger) {
+  constructor(config: ServerConfig, log: Logger, loadConfig?: () => Promise<ServerConfig>) {
     this.ctx = new ServerContext(config, log);
+    if (loadConfig) {
+      this.ctx.reload = async () => {
+        let next: ServerConfig;
+        try {
+          next = await loadConfig();
+        } catch (err) {
+          this.#log.child("server/service.ts").warn(`reload frps config error: ${errorText(err)}`);
+          throw err;
+        }
+        await this.reload(next);
+      };
+    }
   }
 
   get #log(): Logger {
@@ -285,8 +302,8 @@ export class Service {
     return { algorithm: hello.algorithm, transcriptHash: hashCryptoTranscript(payload, sh) };
   }
 
-  async #authenticateLogin(login: Login): Promise<string | undefined> {
-    const err = await this.ctx.auth.verifyLogin(login);
+  async #authenticateLogin(login: Login, token: string): Promise<string | undefined> {
+    const err = await this.ctx.auth.verifyLogin(login, { token });
     if (err) return err;
     if (login.client_id) {
       for (const c of this.ctx.controls.values()) {
@@ -310,6 +327,8 @@ export class Service {
   ): Promise<void> {
     const log = this.#log.child("server/service.ts");
     let err: string | undefined;
+    // The token of this login, fixed now: a reload meanwhile must not re-key the session.
+    const token = this.ctx.token;
     if (this.ctx.plugins?.has("Login")) {
       // Server plugins see (and may rewrite) the login first, as in Go's handleConnection.
       try {
@@ -321,7 +340,7 @@ export class Service {
     // Like frp, a v2 Login without a ClientHello fails before authentication.
     err ??= codec === V2_CODEC && !crypto
       ? "missing v2 crypto negotiation"
-      : await this.#authenticateLogin(login);
+      : await this.#authenticateLogin(login, token);
     if (err) {
       log.warn(`register control error: ${err}`);
       await deadline(
@@ -359,9 +378,9 @@ export class Service {
       () => conn.close(),
     );
     const secured = crypto
-      ? aeadControlDuplex(conn, this.ctx.token, "server", crypto.algorithm, crypto.transcriptHash)
-      : cryptoDuplex(conn, deriveKey(this.ctx.token));
-    const ctl = new Control(this.ctx, secured, login, runId, remote, codec);
+      ? aeadControlDuplex(conn, token, "server", crypto.algorithm, crypto.transcriptHash)
+      : cryptoDuplex(conn, deriveKey(token));
+    const ctl = new Control(this.ctx, secured, login, runId, remote, codec, token);
     this.ctx.controls.set(runId, ctl);
     ctl.start();
   }
@@ -402,7 +421,52 @@ export class Service {
         return errorText(e);
       }
     }
-    return await this.ctx.auth.verifyNewWorkConn(msg);
+    return await this.ctx.auth.verifyNewWorkConn(msg, ctl.token);
+  }
+
+  /**
+   * Hot reload (docs/beyond-frp.md): applies `next` without touching established sessions, or
+   * throws (and logs) why not; all or nothing — on any refusal the old config keeps running.
+   */
+  reload(next: ServerConfig): Promise<void> {
+    const run = this.#reloading.then(() => this.#reload(next));
+    this.#reloading = run.catch(() => {});
+    return run;
+  }
+
+  #reload(next: ServerConfig): void {
+    const log = this.#log.child("server/service.ts");
+    try {
+      const refused = refusedChanges(this.ctx.config, next);
+      if (refused.length > 0) throw new Error(refused.join("; "));
+      const old = this.ctx.config;
+      // Build everything that can fail first; the vhost listeners are bound last.
+      const auth = next.auth.method === "oidc"
+        ? this.ctx.auth // method and OIDC settings cannot change live
+        : createTokenVerifier(next.auth.token, next.auth.additionalScopes);
+      const pluginsChanged = JSON.stringify(old.httpPlugins) !== JSON.stringify(next.httpPlugins);
+      const plugins = pluginsChanged
+        ? ServerPluginManager.fromConfig(next.httpPlugins, this.#log)
+        : this.ctx.plugins;
+      const vhost = this.ctx.vhost.reconfigure(next);
+      // Commit: nothing below throws.
+      this.ctx.config = next;
+      this.ctx.auth = auth;
+      this.ctx.tcpPorts.setAllowPorts(next.allowPorts);
+      this.ctx.udpPorts.setAllowPorts(next.allowPorts);
+      if (pluginsChanged) {
+        this.ctx.plugins?.close();
+        this.ctx.plugins = plugins;
+      }
+      delete this.handlers.vhostHttp;
+      delete this.handlers.vhostHttps;
+      Object.assign(this.handlers, vhost.commit());
+      this.#log.setLevel((next.log.level || "info") as LogLevel);
+    } catch (err) {
+      log.warn(`reload frps config error: ${errorText(err)}`);
+      throw err;
+    }
+    log.info("reload frps config success");
   }
 
   /** Stops listening and ends every session. */

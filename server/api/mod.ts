@@ -246,6 +246,17 @@ class Dashboard {
 
   v2Traffic = (r: ApiRequest) => v2Traffic(this.#record(r.params.name));
 
+  /** `PUT /api/reload` (beyond Go frp): the running frps reads its config file again. */
+  reload = async () => {
+    if (!this.#ctx.reload) throw new HttpError(400, "frps has no config file to reload");
+    try {
+      await this.#ctx.reload();
+    } catch (err) {
+      throw new HttpError(400, err instanceof Error ? err.message : String(err));
+    }
+    return undefined;
+  };
+
   metrics = () =>
     new Response(this.#stats.renderPrometheus(), {
       headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8; escaping=values" },
@@ -315,6 +326,7 @@ export function dashboardRoutes(ctx: ServerContext, stats: ServerStats): Route[]
     { method: "GET", path: "/api/clients", handler: d.clients },
     { method: "GET", path: "/api/clients/{key}", handler: d.client },
     { method: "DELETE", path: "/api/proxies", handler: d.deleteProxies },
+    { method: "PUT", path: "/api/reload", handler: d.reload },
     { method: "GET", path: "/api/v2/system/info", handler: d.systemInfo, envelope: "v2" },
     { method: "POST", path: "/api/v2/system/prune", handler: d.prune, envelope: "v2" },
     { method: "GET", path: "/api/v2/users", handler: d.users, envelope: "v2" },
@@ -345,8 +357,11 @@ export async function startDashboard(ctx: ServerContext): Promise<WebServer | un
   const server = await startWebServer({
     addr: ws.addr,
     port: ws.port,
-    user: ws.user,
-    password: ws.password,
+    // Per request: a reload may change the credentials.
+    credentials: () => ({
+      user: ctx.config.webServer.user,
+      password: ctx.config.webServer.password,
+    }),
     tls: ws.tls,
     routes: dashboardRoutes(ctx, ctx.stats),
     log: ctx.log.child("http/middleware.ts"),

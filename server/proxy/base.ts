@@ -59,10 +59,10 @@ export async function openWorkConnWithCodec(
   ctx: ProxyContext,
   addrs: WorkConnAddrs,
 ): Promise<{ conn: Duplex; codec: MessageCodec }> {
-  const { msg, server } = ctx;
+  const { msg } = ctx;
   const { conn, codec } = await startWorkConn(ctx, addrs);
   const wrapped = wrapProxyConn(conn, {
-    key: server.token,
+    key: ctx.control.token,
     useEncryption: !!msg.use_encryption,
     useCompression: !!msg.use_compression,
   });

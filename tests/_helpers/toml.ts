@@ -40,7 +40,7 @@ function dotted(obj: Table, prefix: string, lines: string[], tableArrays: [strin
     if (v === undefined || v === null) continue;
     const name = prefix ? `${prefix}.${key(k)}` : key(k);
     if (isTableArray(v)) {
-      if (prefix) throw new TypeError(`Cannot write TOML: nested table array at ${name}`);
+      // `[[auth.users]]` after `auth.token = …`: TOML allows sub-tables of dotted-key tables.
       tableArrays.push([name, v]);
     } else if (isTable(v)) {
       dotted(v, name, lines, tableArrays);
