@@ -15,6 +15,7 @@ import { ServerStats } from "./api/stats.ts";
 import { VisitorRegistry } from "./visitor/mod.ts";
 import { ServerPluginManager } from "../plugins/server/mod.ts";
 import { NatHoleController } from "./nathole/controller.ts";
+import { UserRegistry } from "./users.ts";
 
 /** The version we report to clients (LoginResp.version) and in `-v`. */
 export const FRP_VERSION = "0.70.1";
@@ -42,6 +43,8 @@ export class ServerContext {
   plugins: ServerPluginManager | undefined;
   /** The xtcp NAT-hole broker (server/nathole/). */
   readonly natHole: NatHoleController;
+  /** `[[auth.users]]`: per-user tokens, limits and usage (server/users.ts). */
+  readonly users: UserRegistry;
   /** Loads the config source again and applies it (undefined: frps has no config file). */
   reload: (() => Promise<void>) | undefined;
   /** Checks Login/Ping/NewWorkConn proofs; the service replaces it for OIDC at start. */
@@ -51,6 +54,7 @@ export class ServerContext {
     this.auth = createTokenVerifier(config.auth.token ?? "", config.auth.additionalScopes);
     this.config = config;
     this.log = log;
+    this.users = new UserRegistry(config.auth);
     this.tcpPorts = new PortManager(config.allowPorts);
     this.udpPorts = new PortManager(config.allowPorts);
     this.vhost = new VhostRuntime(config, log);

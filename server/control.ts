@@ -14,6 +14,7 @@ import { type WorkConn, WorkConnPool } from "./work_conn_pool.ts";
 import type { ServerProxy } from "./proxy/base.ts";
 import { PROXY_FACTORIES } from "./proxy/mod.ts";
 import type { PluginUserInfo } from "../plugins/server/mod.ts";
+import type { UserState } from "./users.ts";
 
 const PORT_PROXY_TYPES = new Set(["tcp", "udp"]);
 
@@ -33,6 +34,8 @@ export class Control {
   readonly codec: MessageCodec;
   /** The token this session logged in with: keys its encryption and later proofs. */
   readonly token: string;
+  /** The `[[auth.users]]` entry the session logged in as (limits); undefined when unlisted. */
+  readonly userState: UserState | undefined;
   readonly #conn: Duplex;
   readonly #pool: WorkConnPool;
   #writeChain: Promise<void> = Promise.resolve();
@@ -50,9 +53,11 @@ export class Control {
     remoteAddrText: string,
     codec: MessageCodec,
     token: string = server.token,
+    userState?: UserState,
   ) {
     this.server = server;
     this.token = token;
+    this.userState = userState;
     this.#conn = conn;
     this.codec = codec;
     this.login = login;
@@ -212,6 +217,8 @@ export class Control {
       }
       const factory = PROXY_FACTORIES[type];
       if (!factory) throw new Error(`proxy type [${type}] is not supported`);
+      const userErr = this.userState?.admitProxy(msg);
+      if (userErr) throw new Error(userErr);
       if (usesPort) this.#portsUsed++;
       let pxy: ServerProxy;
       try {
@@ -224,15 +231,18 @@ export class Control {
         });
       } catch (err) {
         if (usesPort) this.#portsUsed--;
+        this.userState?.proxyClosed();
         throw err;
       }
       if (this.#closed) {
         pxy.close();
+        this.userState?.proxyClosed();
         return;
       }
       if (this.server.proxies.has(name)) {
         // another client took the name while this one was binding
         pxy.close();
+        this.userState?.proxyClosed();
         throw new Error(`proxy name [${name}] is already in use`);
       }
       this.proxies.set(name, pxy);
@@ -263,6 +273,7 @@ export class Control {
     if (this.server.proxies.get(name) === pxy) this.server.proxies.delete(name);
     this.proxyMsgs.delete(name);
     if (PORT_PROXY_TYPES.has(pxy.type)) this.#portsUsed--;
+    this.userState?.proxyClosed();
     pxy.close();
     this.server.stats?.closeProxy(name, pxy.type);
     this.server.plugins?.closeProxy(this.pluginUser, name);
@@ -277,6 +288,7 @@ export class Control {
     for (const [name, pxy] of this.proxies) {
       this.server.log.child("proxy/proxy.ts", this.runId, name).info("proxy closing");
       if (this.server.proxies.get(name) === pxy) this.server.proxies.delete(name);
+      this.userState?.proxyClosed();
       pxy.close();
       this.server.stats?.closeProxy(name, pxy.type);
       this.server.plugins?.closeProxy(this.pluginUser, name);

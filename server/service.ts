@@ -49,8 +49,9 @@ import type { Logger } from "../log/logger.ts";
 import { FRP_VERSION, ServerContext } from "./context.ts";
 import { Control } from "./control.ts";
 import type { WebServer } from "../httpapi/mod.ts";
-import { createAuthVerifier, createTokenVerifier } from "./auth.ts";
+import { createAuthVerifier, createTokenVerifier, type LoginExpectation } from "./auth.ts";
 import { refusedChanges } from "./reload.ts";
+import type { UserState } from "./users.ts";
 import { ServerPluginManager } from "../plugins/server/mod.ts";
 import type { LogLevel } from "../log/logger.ts";
 import { type ConnAddrs, handleNewVisitorConn } from "./visitor/mod.ts";
@@ -248,7 +249,7 @@ export class Service {
     );
     switch (m.type) {
       case "Login":
-        return await this.#handleLogin(conn, m.body, remote, codec, crypto);
+        return await this.#handleLogin(conn, m.body, remote, host, codec, crypto);
       case "NewWorkConn":
         return await this.#handleWorkConn(conn, m.body, codec);
       case "NewVisitorConn":
@@ -302,8 +303,11 @@ export class Service {
     return { algorithm: hello.algorithm, transcriptHash: hashCryptoTranscript(payload, sh) };
   }
 
-  async #authenticateLogin(login: Login, token: string): Promise<string | undefined> {
-    const err = await this.ctx.auth.verifyLogin(login, { token });
+  async #authenticateLogin(
+    login: Login,
+    expect: LoginExpectation,
+  ): Promise<string | undefined> {
+    const err = await this.ctx.auth.verifyLogin(login, expect);
     if (err) return err;
     if (login.client_id) {
       for (const c of this.ctx.controls.values()) {
@@ -322,13 +326,16 @@ export class Service {
     conn: Duplex,
     login: Login,
     remote: string,
+    remoteIp: string,
     codec: MessageCodec,
     crypto: CryptoContext | undefined,
   ): Promise<void> {
     const log = this.#log.child("server/service.ts");
     let err: string | undefined;
-    // The token of this login, fixed now: a reload meanwhile must not re-key the session.
-    const token = this.ctx.token;
+    // The server token of this login, fixed now: a reload meanwhile must not re-key it.
+    const globalToken = this.ctx.token;
+    let token = globalToken;
+    let userState: UserState | undefined;
     if (this.ctx.plugins?.has("Login")) {
       // Server plugins see (and may rewrite) the login first, as in Go's handleConnection.
       try {
@@ -338,9 +345,22 @@ export class Service {
       }
     }
     // Like frp, a v2 Login without a ClientHello fails before authentication.
-    err ??= codec === V2_CODEC && !crypto
-      ? "missing v2 crypto negotiation"
-      : await this.#authenticateLogin(login, token);
+    err ??= codec === V2_CODEC && !crypto ? "missing v2 crypto negotiation" : undefined;
+    if (!err) {
+      // `[[auth.users]]`: the Login's user picks the token (and limits) it must satisfy.
+      const user = login.user ?? "";
+      const admitted = this.ctx.users.admitLogin(user, remoteIp, globalToken);
+      if (admitted.error === undefined) {
+        token = admitted.token;
+        userState = admitted.state;
+        err = await this.#authenticateLogin(login, {
+          token,
+          oidcSubject: admitted.oidcSubject,
+          user,
+        });
+      } else err = admitted.error;
+      if (err && admitted.state) admitted.state.rejected.logins++;
+    }
     if (err) {
       log.warn(`register control error: ${err}`);
       await deadline(
@@ -380,7 +400,7 @@ export class Service {
     const secured = crypto
       ? aeadControlDuplex(conn, token, "server", crypto.algorithm, crypto.transcriptHash)
       : cryptoDuplex(conn, deriveKey(token));
-    const ctl = new Control(this.ctx, secured, login, runId, remote, codec, token);
+    const ctl = new Control(this.ctx, secured, login, runId, remote, codec, token, userState);
     this.ctx.controls.set(runId, ctl);
     ctl.start();
   }
@@ -452,6 +472,7 @@ export class Service {
       // Commit: nothing below throws.
       this.ctx.config = next;
       this.ctx.auth = auth;
+      this.ctx.users.update(next.auth);
       this.ctx.tcpPorts.setAllowPorts(next.allowPorts);
       this.ctx.udpPorts.setAllowPorts(next.allowPorts);
       if (pluginsChanged) {

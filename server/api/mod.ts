@@ -246,6 +246,34 @@ class Dashboard {
 
   v2Traffic = (r: ApiRequest) => v2Traffic(this.#record(r.params.name));
 
+  /** `GET /api/users` (beyond Go frp): `[[auth.users]]` limits and live usage. */
+  authUsers = () => ({
+    users: this.#ctx.users.list().map((u) => {
+      const c = u.config;
+      let clients = 0;
+      for (const ctl of this.#ctx.controls.values()) if (ctl.userState === u) clients++;
+      return {
+        user: u.name,
+        clients,
+        proxies: u.proxies,
+        curConns: u.curConns,
+        limits: {
+          proxyTypes: c.proxyTypes,
+          allowPorts: c.allowPorts,
+          subdomains: c.subdomains,
+          customDomains: c.customDomains,
+          maxProxies: c.maxProxies,
+          maxConnections: c.maxConnections,
+          bandwidthLimit: c.bandwidthLimit ?? "",
+          loginAllowIPs: c.loginAllowIPs,
+          userConnAllowIPs: c.userConnAllowIPs,
+          connRateLimit: c.connRateLimit,
+        },
+        rejected: { ...u.rejected },
+      };
+    }),
+  });
+
   /** `PUT /api/reload` (beyond Go frp): the running frps reads its config file again. */
   reload = async () => {
     if (!this.#ctx.reload) throw new HttpError(400, "frps has no config file to reload");
@@ -327,6 +355,7 @@ export function dashboardRoutes(ctx: ServerContext, stats: ServerStats): Route[]
     { method: "GET", path: "/api/clients/{key}", handler: d.client },
     { method: "DELETE", path: "/api/proxies", handler: d.deleteProxies },
     { method: "PUT", path: "/api/reload", handler: d.reload },
+    { method: "GET", path: "/api/users", handler: d.authUsers },
     { method: "GET", path: "/api/v2/system/info", handler: d.systemInfo, envelope: "v2" },
     { method: "POST", path: "/api/v2/system/prune", handler: d.prune, envelope: "v2" },
     { method: "GET", path: "/api/v2/users", handler: d.users, envelope: "v2" },

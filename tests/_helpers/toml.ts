@@ -60,9 +60,8 @@ export function toToml(obj: Record<string, unknown>): string {
       lines.push("", `[[${name}]]`);
       const nested: [string, Table[]][] = [];
       dotted(item, "", lines, nested);
-      if (nested.length > 0) {
-        throw new TypeError(`Cannot write TOML: nested table array inside ${name}`);
-      }
+      // Arrays of tables inside a table-array item are written inline (`allowPorts = [{…}]`).
+      for (const [k, v] of nested) lines.push(`${k} = ${scalar(v, `${name}.${k}`)}`);
     }
   }
   return lines.join("\n") + "\n";
