@@ -60,17 +60,54 @@ async function cliReload(configPath: string): Promise<{ code: number; out: strin
   return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
 }
 
-/** One echo exchange on an open connection. */
-async function echo(conn: Deno.Conn, text: string): Promise<void> {
-  await conn.write(enc.encode(text));
-  const buf = new Uint8Array(text.length);
-  let got = 0;
-  while (got < text.length) {
-    const n = await withTimeout(conn.read(buf.subarray(got)), 10000, "echo read");
-    if (n === null) throw new Error(`connection closed after ${got} bytes`);
-    got += n;
-  }
-  assertEquals(dec.decode(buf), text);
+/**
+ * Streams a byte pattern through an echo connection without pause and checks every byte that
+ * comes back; `received()` grows while the tunnel carries data.
+ */
+function stream(conn: Deno.Conn): { received(): number; stop(): Promise<void> } {
+  let stopped = false;
+  let sent = 0;
+  let received = 0;
+  const chunk = new Uint8Array(512);
+  const writer = (async () => {
+    while (!stopped) {
+      for (let i = 0; i < chunk.length; i++) chunk[i] = (sent + i) % 251;
+      let off = 0;
+      while (off < chunk.length) off += await conn.write(chunk.subarray(off));
+      sent += chunk.length;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  let failure: Error | undefined;
+  (async () => {
+    const buf = new Uint8Array(4096);
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) throw new Error(`stream closed after ${received} bytes`);
+      for (let i = 0; i < n; i++) {
+        if (buf[i] !== (received + i) % 251) throw new Error(`corrupt byte at ${received + i}`);
+      }
+      received += n;
+    }
+  })().catch((err) => failure ??= stopped ? undefined : err);
+  return {
+    received: () => {
+      if (failure) throw failure;
+      return received;
+    },
+    stop: async () => {
+      stopped = true;
+      await writer;
+      await withTimeout(
+        (async () => {
+          while (received < sent && !failure) await new Promise((r) => setTimeout(r, 20));
+        })(),
+        10000,
+        "stream drain",
+      );
+      if (failure) throw failure;
+    },
+  };
 }
 
 async function refused(port: number): Promise<boolean> {
@@ -112,7 +149,19 @@ Deno.test({
     });
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: remote });
     try {
-      await echo(conn, "before");
+      const s = stream(conn);
+      let before = 0;
+      const flowing = async () => {
+        await withTimeout(
+          (async () => {
+            while (s.received() < before + 4096) await new Promise((r) => setTimeout(r, 20));
+          })(),
+          10000,
+          "stream keeps flowing",
+        );
+        before = s.received();
+      };
+      await flowing();
       const ok = /reload frps config success/;
       for (let i = 1; i <= 10; i++) {
         // Each reload changes something live: token, log level, a vhost port on and off.
@@ -132,7 +181,7 @@ Deno.test({
           assert(r.out.includes("reload success"), r.out);
         }
         await waitCount(frps, ok, i);
-        await echo(conn, `after reload ${i} (${how})`);
+        await flowing();
         if (vhostHTTPPort > 0) {
           const res = await fetch(`http://127.0.0.1:${vhostHTTPPort}/`, {
             headers: { host: "nobody.example" },
@@ -144,6 +193,7 @@ Deno.test({
           if (p !== vhostHTTPPort) assert(await refused(p), `vhost port ${p} should be closed`);
         }
       }
+      await s.stop();
       // The session and its proxy are the originals (no re-login, no proxy restart).
       assertEquals(count(frps, /client login info/), 1);
       assertEquals(count(frps, /new proxy \[keep\]/), 1);
@@ -278,5 +328,35 @@ Deno.test({
       15000,
       `${impl} frpc with the new token`,
     );
+    // Without webServer, `frps reload` says what it needs (SIGHUP is the way here).
+    const cli = await cliReload(frps.configPath);
+    assertEquals(cli.code, 1, cli.out);
+    assert(cli.out.includes("web server port should be set"), cli.out);
+    // A reload adds a Login server plugin: new logins are asked, established sessions stay.
+    const plugin = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      () => Response.json({ reject: true, reject_reason: "closed for maintenance" }),
+    );
+    try {
+      await rewrite(frps, {
+        ...base,
+        auth: { token: "new" },
+        allowPorts: [{ single: r1 }, { single: r3 }],
+        httpPlugins: [{
+          name: "gate",
+          addr: `127.0.0.1:${plugin.addr.port}`,
+          path: "/handler",
+          ops: ["Login"],
+        }],
+      });
+      Deno.kill(frps.pid, "SIGHUP");
+      await waitCount(frps, /reload frps config success/, 2);
+      await using gated = await startFrpc({ impl: "ts", config: client("new", []), waitFor: null });
+      assertEquals((await gated.waitExit(20000)).code, 1, gated.output());
+      assert(gated.lines.some((l) => l.includes("closed for maintenance")), gated.output());
+      assertEquals(dec.decode(await tcpRoundTrip(r1, data)), "through the old session");
+    } finally {
+      await plugin.shutdown();
+    }
   },
 });

@@ -10,6 +10,7 @@ import { freePorts } from "../_helpers/ports.ts";
 import { hasGoFrp, type Impl, type Proc, startFrpc, startFrps } from "../_helpers/proc.ts";
 import { startTcpEcho, tcpRoundTrip, withTimeout } from "../_helpers/services.ts";
 import { toToml } from "../_helpers/toml.ts";
+import { startFakeIdp } from "../_helpers/oidc_idp.ts";
 
 const OPTS = { sanitizeOps: false, sanitizeResources: false };
 const IMPLS: Impl[] = hasGoFrp() ? ["ts", "go"] : ["ts"];
@@ -334,5 +335,52 @@ Deno.test({
     } finally {
       src.close();
     }
+  },
+});
+
+Deno.test({
+  name: "users: with auth.method oidc, a user's oidcSubject must match the token's subject",
+  ...OPTS,
+  fn: async () => {
+    const client = { id: "frpc-test", secret: "s3cret", audience: "frp" };
+    await using idp = await startFakeIdp(client);
+    const [bindPort] = freePorts(1);
+    await using frps = await startFrps({
+      impl: "ts",
+      config: {
+        bindPort,
+        auth: {
+          method: "oidc",
+          oidc: { issuer: idp.issuer, audience: client.audience },
+          users: [
+            { user: "alice", oidcSubject: "frpc-test" },
+            { user: "mallory", oidcSubject: "someone-else" },
+          ],
+        },
+      },
+    });
+    const start = (user: string, ok: boolean) =>
+      startFrpc({
+        impl: "ts",
+        config: {
+          serverPort: bindPort,
+          user,
+          loginFailExit: true,
+          auth: {
+            method: "oidc",
+            oidc: {
+              clientID: client.id,
+              clientSecret: client.secret,
+              audience: client.audience,
+              tokenEndpointURL: idp.tokenURL,
+            },
+          },
+        },
+        waitFor: ok ? undefined : null,
+      });
+    await using _alice = await start("alice", true);
+    await using mallory = await start("mallory", false);
+    assertEquals((await mallory.waitExit(20000)).code, 1, mallory.output());
+    await frps.waitForLine(/OIDC subject \[frpc-test\] is not allowed for user \[mallory\]/);
   },
 });
