@@ -120,14 +120,17 @@ export async function main(argv: string[]): Promise<number> {
     };
     Deno.addSignalListener("SIGINT", stop);
     Deno.addSignalListener("SIGTERM", stop);
-    // SIGHUP reloads the config file (beyond Go frp; works without the dashboard).
-    Deno.addSignalListener("SIGHUP", () => {
-      if (!server.ctx.reload) {
-        log.child("frps/root.ts").warn("frps has no config file to reload");
-        return;
-      }
-      server.ctx.reload().catch(() => {}); // already logged
-    });
+    // SIGHUP reloads the config file (beyond Go frp; works without the dashboard). Windows
+    // has no SIGHUP: the dashboard's PUT /api/reload is the way there.
+    if (Deno.build.os !== "windows") {
+      Deno.addSignalListener("SIGHUP", () => {
+        if (!server.ctx.reload) {
+          log.child("frps/root.ts").warn("frps has no config file to reload");
+          return;
+        }
+        server.ctx.reload().catch(() => {}); // already logged
+      });
+    }
     await new Promise(() => {});
   } catch (err) {
     println(err instanceof Error ? err.message : String(err));
