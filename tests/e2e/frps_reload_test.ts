@@ -206,7 +206,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "frps reload: a bad config is refused with the reason and nothing changes",
+  name:
+    "frps reload: a bad config is refused with the reason and nothing changes; then a good one applies",
   ...OPTS,
   fn: async () => {
     await using echoSvc = startTcpEcho();
@@ -261,6 +262,29 @@ Deno.test({
     await frpc.waitForLine(/\[old\] start proxy success/);
     assert(frpc.lines.some((l) => /\[new\] start error: port not allowed/.test(l)));
     assertEquals(count(frps, /reload frps config success/), 0);
+
+    // 3. A vhost port another process holds: refused, naming the key; no other change applied.
+    const blocker = Deno.listen({ hostname: "0.0.0.0", port: 0 });
+    const taken = (blocker.addr as Deno.NetAddr).port;
+    try {
+      await rewrite(frps, {
+        ...base,
+        vhostHTTPPort: taken,
+        webServer: { ...base.webServer, password: "new" },
+      });
+      const api3 = await apiReload(dash);
+      assertEquals(api3.status, 400, api3.body);
+      assert(api3.body.includes(`vhostHTTPPort [${taken}]`), api3.body);
+      assertEquals((await apiReload(dash, "admin:new")).status, 401);
+    } finally {
+      blocker.close();
+    }
+
+    // 4. The good part alone goes through: new dashboard credentials from the next request on.
+    await rewrite(frps, { ...base, webServer: { ...base.webServer, password: "new" } });
+    assertEquals((await apiReload(dash)).status, 200);
+    assertEquals((await apiReload(dash, "admin:pw")).status, 401);
+    assertEquals((await apiReload(dash, "admin:new")).status, 200);
   },
 });
 
