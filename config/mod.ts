@@ -22,6 +22,7 @@ export {
 } from "./load.ts";
 export { type ConfigHost, denoHost } from "./_fs.ts";
 export { parseBandwidth, validatePort } from "./validate.ts";
+export { unsupportedSettings } from "./unsupported.ts";
 export {
   NumberPair,
   parseNumberRange,
