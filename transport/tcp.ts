@@ -119,6 +119,10 @@ export async function dialTcp(opts: DialTcpOptions): Promise<Conn> {
     if (timedOut) {
       throw new TimeoutError(`dial tcp ${hostname}:${opts.port}: i/o timeout`);
     }
+    // getaddrinfo's text names no host; Go's does.
+    if (e instanceof Error && e.message.startsWith("failed to lookup address information")) {
+      throw new Error(`dial tcp: lookup ${hostname}: no such host`);
+    }
     throw e;
   } finally {
     clearTimeout(timer);

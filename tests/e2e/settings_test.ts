@@ -150,3 +150,211 @@ Deno.test("settings: frps and frpc log each unsupported setting at warn level at
     return Promise.resolve();
   });
 });
+
+// ------------------------------------------------------------------ dnsServer
+
+// Not `.invalid`: Deno's resolver (hickory) answers RFC 6761 `.invalid` names itself, never asking.
+const FAKE_NAME = "frps.frp.test";
+
+/**
+ * A tiny authoritative DNS server on 127.0.0.1 (UDP): `FAKE_NAME` A → 127.0.0.1, no AAAA,
+ * NXDOMAIN for any other name. Counts the queries for `FAKE_NAME`.
+ */
+async function startDns(): Promise<{ port: number; hits: () => number } & AsyncDisposable> {
+  const port = await freeUdpPort();
+  const sock = dgram.createSocket("udp4");
+  let hits = 0;
+  sock.on("message", (q: Uint8Array, rinfo: { address: string; port: number }) => {
+    if (q.length < 17) return;
+    let i = 12;
+    const labels: string[] = [];
+    while (i < q.length && q[i] !== 0 && labels.length < 64) {
+      labels.push(new TextDecoder().decode(q.subarray(i + 1, i + 1 + q[i])));
+      i += q[i] + 1;
+    }
+    const qEnd = i + 5; // zero byte, qtype, qclass
+    if (qEnd > q.length) return;
+    const qtype = (q[i + 1] << 8) | q[i + 2];
+    const name = labels.join(".").toLowerCase();
+    const known = name === FAKE_NAME;
+    if (known) hits++;
+    const answer = known && qtype === 1
+      ? [0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1]
+      : [];
+    const head = [
+      q[0],
+      q[1],
+      0x84 | (q[2] & 1), // QR, AA, RD copied
+      known ? 0x80 : 0x83, // RA; NXDOMAIN for unknown names
+      0,
+      1,
+      0,
+      answer.length ? 1 : 0,
+      0,
+      0,
+      0,
+      0,
+    ];
+    const resp = new Uint8Array([...head, ...q.subarray(12, qEnd), ...answer]);
+    sock.send(resp, rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((resolve) => sock.bind(port, "127.0.0.1", () => resolve()));
+  return {
+    port,
+    hits: () => hits,
+    [Symbol.asyncDispose]: () => new Promise<void>((r) => sock.close(() => r())),
+  };
+}
+
+for (const client of ["ts", "go"] as const) {
+  Deno.test({
+    name: `settings: [${client} frpc → ts frps] dnsServer resolves serverAddr`,
+    ignore: client === "go" && !hasGoFrp(),
+    async fn() {
+      await using dns = await startDns();
+      const [bindPort] = freePorts(1);
+      await using frps = await startFrps({ impl: "ts", config: serverConfig(bindPort) });
+      await using frpc = await startFrpc({
+        impl: client,
+        config: clientConfig(bindPort, {
+          serverAddr: FAKE_NAME,
+          dnsServer: `127.0.0.1:${dns.port}`,
+        }),
+      });
+      await withLogs([frps, frpc], () => {
+        assert(dns.hits() > 0, "the DNS server was never asked");
+        return Promise.resolve();
+      });
+    },
+  });
+}
+
+Deno.test("settings: without dnsServer the made-up name does not resolve (ours and Go)", async () => {
+  await using dns = await startDns();
+  const [bindPort] = freePorts(1);
+  await using frps = await startFrps({ impl: "ts", config: serverConfig(bindPort) });
+  for (const client of hasGoFrp() ? ["ts", "go"] as const : ["ts"] as const) {
+    await using frpc = await startFrpc({
+      impl: client,
+      config: clientConfig(bindPort, { serverAddr: FAKE_NAME }),
+      waitFor: null,
+    });
+    const status = await frpc.waitExit(20_000);
+    await withLogs([frps, frpc], () => {
+      assertEquals(status.code, 1);
+      assert(frpc.lines.some((l) => l.includes(FAKE_NAME)), "error names the host");
+      return Promise.resolve();
+    });
+  }
+  assertEquals(dns.hits(), 0);
+});
+
+// ------------------------------------------------------------------ TCP keep-alive
+
+/** /proc/net/tcp{,6} rows as [localPort, remotePort, timerActive] for established conns. */
+async function tcpTimers(): Promise<Array<[number, number, number]>> {
+  const out: Array<[number, number, number]> = [];
+  for (const f of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    // Via cat: Deno wants --allow-all to read /proc/net directly.
+    const r = await new Deno.Command("cat", { args: [f], stdout: "piped", stderr: "null" })
+      .output();
+    const text = new TextDecoder().decode(r.stdout);
+    for (const line of text.split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 6 || cols[3] !== "01") continue; // 01 = ESTABLISHED
+      const port = (a: string) => parseInt(a.slice(a.lastIndexOf(":") + 1), 16);
+      out.push([port(cols[1]), port(cols[2]), parseInt(cols[5].split(":")[0], 16)]);
+    }
+  }
+  return out;
+}
+
+/**
+ * The keep-alive state of the frpc→frps connection on `bindPort`: [frps side, frpc side], true
+ * when the kernel's keep-alive timer (timer_active 2) is armed. Polled: a heartbeat in flight
+ * briefly shows the retransmit timer instead.
+ */
+async function keepAliveState(bindPort: number, want: [boolean, boolean]) {
+  let got: [boolean, boolean] = [false, false];
+  for (let i = 0; i < 30; i++) {
+    const rows = await tcpTimers();
+    const server = rows.find((r) => r[0] === bindPort);
+    const client = rows.find((r) => r[1] === bindPort);
+    if (server && client) {
+      got = [server[2] === 2, client[2] === 2];
+      if (got[0] === want[0] && got[1] === want[1]) return got;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return got;
+}
+
+for (const impl of ["ts", "go"] as const) {
+  Deno.test({
+    name: `settings: [${impl}] tcpKeepalive / dialServerKeepalive set SO_KEEPALIVE (negative: off)`,
+    ignore: impl === "go" && !hasGoFrp(),
+    async fn() {
+      for (const sec of [7200, -1]) {
+        const [bindPort] = freePorts(1);
+        await using frps = await startFrps({
+          impl,
+          config: serverConfig(bindPort, { transport: { tcpKeepalive: sec } }),
+        });
+        await using frpc = await startFrpc({
+          impl,
+          config: clientConfig(bindPort, { transport: { dialServerKeepalive: sec } }),
+        });
+        const want: [boolean, boolean] = [sec > 0, sec > 0];
+        const got = await keepAliveState(bindPort, want);
+        await withLogs([frps, frpc], () => {
+          assertEquals(
+            got,
+            want,
+            `keepalive ${sec}: [frps, frpc]`,
+          );
+          return Promise.resolve();
+        });
+      }
+    },
+  });
+}
+
+// ------------------------------------------------------------------ --config_dir
+
+for (const impl of ["ts", "go"] as const) {
+  Deno.test({
+    name: `settings: [${impl} frpc → ts frps] --config_dir runs one client per file`,
+    ignore: impl === "go" && !hasGoFrp(),
+    async fn() {
+      const [bindPort] = freePorts(1);
+      await using frps = await startFrps({ impl: "ts", config: serverConfig(bindPort) });
+      const proxy = (name: string) => ({ name, type: "tcp", localPort: 1, remotePort: 0 });
+      const a = { ...clientConfig(bindPort), user: "alice", proxies: [proxy("a")] };
+      const b = { ...clientConfig(bindPort), user: "bob", proxies: [proxy("b")] };
+      // startFrpc writes its own -c file; --config_dir takes precedence over it (as in Go).
+      const dir = await Deno.makeTempDir({ prefix: "frp-settings-dir-" });
+      try {
+        await Deno.writeTextFile(`${dir}/a.toml`, toToml(a));
+        await Deno.mkdir(`${dir}/sub`);
+        await Deno.writeTextFile(`${dir}/sub/b.toml`, toToml(b));
+        await using frpc = await startFrpc({
+          impl,
+          config: clientConfig(1),
+          args: ["--config_dir", dir],
+          waitFor: null,
+        });
+        await withLogs([frps, frpc], async () => {
+          // frps registers both clients' proxies, and frpc logged in twice.
+          for (const name of ["alice.a", "bob.b"]) {
+            await frps.waitForLine(new RegExp(`new proxy \\[${name.replace(".", "\\.")}\\]`));
+          }
+          const logins = () => frpc.lines.filter((l) => /login to server success/.test(l)).length;
+          for (let i = 0; i < 50 && logins() < 2; i++) await new Promise((r) => setTimeout(r, 100));
+          assertEquals(logins(), 2);
+        });
+      } finally {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
+    },
+  });
+}
