@@ -7,6 +7,7 @@
 import { type CommandLine, runPrologue } from "../cli/command.ts";
 import { createLogger, hostInfo, println } from "../cli/runtime.ts";
 import {
+  absPath,
   type ClientConfig,
   ConfigError,
   loadClientConfig,
@@ -15,6 +16,7 @@ import {
 } from "../config/mod.ts";
 import { CLIENT_VERSION, LoginError } from "./service.ts";
 import { startClient } from "./mod.ts";
+import { ConfigStore } from "./store.ts";
 import { ADMIN_COMMANDS, runAdminCommand } from "./api/cli.ts";
 import { parseQuickCommand, QUICK_PROXY_TYPES } from "./quick.ts";
 
@@ -139,6 +141,19 @@ async function runService(
   configPath: string,
   allowUnsafe: string[],
 ): Promise<number> {
+  // store.path (Go's runClientWithAggregator): relative to the config file's directory.
+  let store: { store: ConfigStore; base: ClientConfig } | undefined;
+  if (config.store.path) {
+    let path = config.store.path;
+    if (configPath && !path.startsWith("/")) path = absPath(Deno.cwd(), `${configPath}/../${path}`);
+    try {
+      store = { store: await ConfigStore.open(path), base: config };
+    } catch (err) {
+      println(`failed to create store source: ${(err as Error).message}`);
+      return 1;
+    }
+    config = store.store.merge(config);
+  }
   const log = createLogger(config.log);
   const rootLog = log.child("sub/root.ts");
   for (const w of unsupportedSettings("client", config)) rootLog.warn(w);
@@ -155,7 +170,7 @@ async function runService(
     if (config.webServer.port > 0) {
       // Lazy: the admin API (and the embedded web UI) costs idle RSS; load it only when enabled.
       const { startAdminApi } = await import("./api/mod.ts");
-      await startAdminApi({ service: client, configPath, allowUnsafe, log });
+      await startAdminApi({ service: client, configPath, allowUnsafe, log, store });
     }
   } catch (err) {
     println(err instanceof Error ? err.message : String(err));

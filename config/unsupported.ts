@@ -51,7 +51,6 @@ function serverWarnings(c: ServerConfig): string[] {
 function clientWarnings(c: ClientInput): string[] {
   const out: string[] = [];
   if (c.webServer.pprofEnable) out.push(PPROF);
-  if (c.store.path) out.push(ignored("store.path", "the store API is not implemented"));
   if (c.virtualNet.address) {
     out.push(ignored("virtualNet.address", "no TUN device support in Deno"));
   }
