@@ -51,6 +51,11 @@ function serverWarnings(c: ServerConfig): string[] {
 function clientWarnings(c: ClientInput): string[] {
   const out: string[] = [];
   if (c.webServer.pprofEnable) out.push(PPROF);
+  if (/^ntlm:/i.test(c.transport.proxyURL ?? "")) {
+    out.push(
+      "transport.proxyURL of type ntlm is not supported by this implementation (no NTLM proxy authentication); connecting to frps will fail",
+    );
+  }
   if (c.virtualNet.address) {
     out.push(ignored("virtualNet.address", "no TUN device support in Deno"));
   }

@@ -7,8 +7,7 @@
  * neither list fails this test.
  */
 import { assert, assertEquals } from "../_helpers/assert.ts";
-import { FRPC_FLAGS, FRPS_FLAGS } from "../_helpers/permissions.ts";
-import { goFrpPath, hasGoFrp, REPO_ROOT } from "../_helpers/proc.ts";
+import { hasGoFrp, REPO_ROOT, runToEnd } from "../_helpers/proc.ts";
 import { parseConfigText } from "../../config/parse.ts";
 
 const FIX = `${REPO_ROOT}/tests/fixtures/config/go_full`;
@@ -68,21 +67,6 @@ function keyPaths(v: unknown, prefix = ""): string[] {
     return out;
   }
   return [prefix];
-}
-
-async function run(impl: "ts" | "go", bin: "frps" | "frpc", args: string[], cwd: string) {
-  const main = `${REPO_ROOT}/${bin === "frps" ? "server" : "client"}/main.ts`;
-  const out = await new Deno.Command(impl === "go" ? goFrpPath(bin) : Deno.execPath(), {
-    args: impl === "go"
-      ? args
-      : ["run", "--quiet", ...(bin === "frps" ? FRPS_FLAGS : FRPC_FLAGS), main, ...args],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-    signal: AbortSignal.timeout(20_000),
-  }).output();
-  return { code: out.code, out: new TextDecoder().decode(out.stdout) };
 }
 
 async function keysOf(side: "frps" | "frpc"): Promise<{ text: string; keys: string[] }> {
@@ -314,7 +298,7 @@ for (const { side, honoured, warned } of SIDES) {
       // `includes = ["./confd/*.ini"]` needs its directory (relative to the working directory).
       await Deno.mkdir(`${dir}/confd`);
       await Deno.writeTextFile(`${dir}/${side}.toml`, text);
-      const r = await run("ts", side, ["verify", "-c", `${side}.toml`], dir);
+      const r = await runToEnd("ts", side, ["verify", "-c", `${side}.toml`], dir);
       const lines = r.out.trim().split("\n");
       assertEquals(r.code, 0, r.out);
       assertEquals(lines.at(-1), `${side}: the configuration file ${side}.toml syntax is ok`);
@@ -339,7 +323,7 @@ for (const { side, honoured, warned } of SIDES) {
       // does not apply featureGates)
       const goText = text.replace(/^virtualNet\.address = .*$/m, "");
       await Deno.writeTextFile(`${dir}/${side}.toml`, goText);
-      const g = await run("go", side, ["verify", "-c", `${side}.toml`], dir);
+      const g = await runToEnd("go", side, ["verify", "-c", `${side}.toml`], dir);
       assertEquals(g.code, 0, g.out);
       assert(g.out.includes("syntax is ok"), g.out);
     } finally {

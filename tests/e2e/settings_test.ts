@@ -7,16 +7,7 @@
 import dgram from "node:dgram";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { freePorts, freeUdpPort } from "../_helpers/ports.ts";
-import { FRPC_FLAGS, FRPS_FLAGS } from "../_helpers/permissions.ts";
-import {
-  goFrpPath,
-  hasGoFrp,
-  type Impl,
-  REPO_ROOT,
-  startFrpc,
-  startFrps,
-  withLogs,
-} from "../_helpers/proc.ts";
+import { hasGoFrp, runToEnd, startFrpc, startFrps, withLogs } from "../_helpers/proc.ts";
 import { toToml } from "../_helpers/toml.ts";
 
 const TOKEN = "settings-token";
@@ -33,23 +24,6 @@ const clientConfig = (bindPort: number, extra: Record<string, unknown> = {}) => 
   loginFailExit: true,
   ...extra,
 });
-
-/** Runs `<bin> <args…>` (ours or Go) to completion; stdout+stderr and exit code. */
-async function run(impl: Impl, bin: "frps" | "frpc", args: string[]) {
-  const cmd = impl === "go" ? goFrpPath(bin) : Deno.execPath();
-  const main = `${REPO_ROOT}/${bin === "frps" ? "server" : "client"}/main.ts`;
-  const flags = bin === "frps" ? FRPS_FLAGS : FRPC_FLAGS;
-  const out = await new Deno.Command(cmd, {
-    args: impl === "go" ? args : ["run", "--quiet", ...flags, main, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-    signal: AbortSignal.timeout(20_000),
-  }).output();
-  const dec = new TextDecoder();
-  // stdout only: Deno's own "DANGER: TLS certificate validation…" notice goes to stderr.
-  return { code: out.code, out: dec.decode(out.stdout), err: dec.decode(out.stderr) };
-}
 
 async function withTempFiles<T>(
   files: Record<string, string>,
@@ -73,7 +47,7 @@ const UNSUPPORTED_CLIENT = {
   featureGates: { VirtualNet: true },
   virtualNet: { address: "100.86.0.1/24" },
   webServer: { pprofEnable: true },
-  transport: { dialServerKeepalive: 600 },
+  transport: { dialServerKeepalive: 600, proxyURL: "ntlm://u:p@127.0.0.1:1" },
   proxies: [{ name: "vnet", type: "stcp", secretKey: "k", plugin: { type: "virtual_net" } }],
   visitors: [{
     name: "vnet-visitor",
@@ -86,6 +60,7 @@ const UNSUPPORTED_CLIENT = {
 };
 const CLIENT_WARNINGS = [
   "WARNING: webServer.pprofEnable is not supported by this implementation (Go's pprof has no Deno equivalent); ignored",
+  "WARNING: transport.proxyURL of type ntlm is not supported by this implementation (no NTLM proxy authentication); connecting to frps will fail",
   "WARNING: virtualNet.address is not supported by this implementation (no TUN device support in Deno); ignored",
   "WARNING: transport.dialServerKeepalive = 600: TCP keep-alive is enabled but Deno cannot set its interval; the OS default (usually 7200 s) is used",
   "WARNING: proxy vnet: plugin virtual_net is not supported by this implementation (no TUN device support in Deno); ignored",
@@ -107,13 +82,13 @@ Deno.test("settings: verify names every unsupported setting once (Go accepts the
       "go-frpc.toml": toToml(goClient),
     },
     async (dir) => {
-      const c = await run("ts", "frpc", ["verify", "-c", `${dir}/frpc.toml`]);
+      const c = await runToEnd("ts", "frpc", ["verify", "-c", `${dir}/frpc.toml`]);
       assertEquals(c.code, 0, c.out);
       assertEquals(c.out.trim().split("\n"), [
         ...CLIENT_WARNINGS,
         `frpc: the configuration file ${dir}/frpc.toml syntax is ok`,
       ]);
-      const s = await run("ts", "frps", ["verify", "-c", `${dir}/frps.toml`]);
+      const s = await runToEnd("ts", "frps", ["verify", "-c", `${dir}/frps.toml`]);
       assertEquals(s.code, 0, s.out);
       assertEquals(s.out.trim().split("\n"), [
         "WARNING: webServer.pprofEnable is not supported by this implementation (Go's pprof has no Deno equivalent); ignored",
@@ -123,7 +98,7 @@ Deno.test("settings: verify names every unsupported setting once (Go accepts the
       if (!hasGoFrp()) return;
       for (const bin of ["frpc", "frps"] as const) {
         const file = bin === "frpc" ? "go-frpc.toml" : "frps.toml";
-        const g = await run("go", bin, ["verify", "-c", `${dir}/${file}`]);
+        const g = await runToEnd("go", bin, ["verify", "-c", `${dir}/${file}`]);
         assertEquals(g.code, 0, g.out);
         assert(g.out.includes("syntax is ok"), g.out);
       }
