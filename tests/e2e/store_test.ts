@@ -2,8 +2,8 @@
  * frpc's store (`store.path`) and its `/api/store/proxies|visitors` CRUD: the same calls
  * against Go frpc v0.70.1 and ours (both on our frps, same ports) must answer with the same
  * status codes and JSON; a stored proxy tunnels, shows in `/api/status` as `source: store`,
- * is persisted to the file, survives a restart and a reload. Our frpc also reads the store
- * file Go wrote.
+ * is persisted to the file, survives a restart and a reload. Each frpc also reads the store
+ * file the other wrote.
  */
 import { assertEquals } from "../_helpers/assert.ts";
 import { freePorts } from "../_helpers/ports.ts";
@@ -183,24 +183,27 @@ Deno.test("store: /api/store CRUD answers as Go frpc v0.70.1, persists and tunne
     const go = await withLogs([frps], () => scenario("go", ports, echo.port, dir));
     for (const k of Object.keys(go)) assertEquals(ts[k], go[k], k);
     assertEquals(Object.keys(ts), Object.keys(go));
-    // our frpc reads the store file Go wrote (as it was before Go's restart)
-    await using ours = await startFrpc({
-      impl: "ts",
-      config: {
-        serverAddr: "127.0.0.1",
-        serverPort: frpsPort,
-        auth: { token: TOKEN },
-        webServer: { addr: "127.0.0.1", port: admin, user: "a", password: "b" },
-        store: { path: `${dir}/snapshot-go.json` },
-      },
-    });
-    await withLogs([frps, ours], async () => {
-      assertEquals(
-        await call(`http://127.0.0.1:${admin}/api/store/proxies`),
-        go["GET list after restart"],
-      );
-      await tunnels(r2);
-    });
+    // each frpc reads the store file the other wrote (as it was before the restart)
+    for (const [impl, writer] of [["ts", "go"], ["go", "ts"]] as const) {
+      await using reader = await startFrpc({
+        impl,
+        config: {
+          serverAddr: "127.0.0.1",
+          serverPort: frpsPort,
+          auth: { token: TOKEN },
+          webServer: { addr: "127.0.0.1", port: admin, user: "a", password: "b" },
+          store: { path: `${dir}/snapshot-${writer}.json` },
+        },
+      });
+      await withLogs([frps, reader], async () => {
+        assertEquals(
+          await call(`http://127.0.0.1:${admin}/api/store/proxies`),
+          go["GET list after restart"],
+          `${impl} frpc reading ${writer}'s store file`,
+        );
+        await tunnels(r2);
+      });
+    }
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
