@@ -14,6 +14,7 @@ import type {
   VisitorConfig,
   WebServerConfig,
 } from "./types.ts";
+import { validateInspector } from "./inspector.ts";
 
 export interface ValidationResult {
   errors: string[];
@@ -136,6 +137,7 @@ export function validateServer(c: ServerConfig, allowUnsafe: string[] = []): Val
   errors.push(...validateAuth(c.auth, allowUnsafe, false));
   errors.push(...validateLog(c.log));
   errors.push(...validateWebServer(c.webServer));
+  errors.push(...validateInspector(c.inspector));
   for (
     const [v, name] of [
       [c.bindPort, "bindPort"],

@@ -15,6 +15,7 @@ import { ServerStats } from "./api/stats.ts";
 import { VisitorRegistry } from "./visitor/mod.ts";
 import { ServerPluginManager } from "../plugins/server/mod.ts";
 import { NatHoleController } from "./nathole/controller.ts";
+import { Inspector } from "./inspect/mod.ts";
 
 /** The version we report to clients (LoginResp.version) and in `-v`. */
 export const FRP_VERSION = "0.70.1";
@@ -41,6 +42,8 @@ export class ServerContext {
   readonly plugins: ServerPluginManager | undefined;
   /** The xtcp NAT-hole broker (server/nathole/). */
   readonly natHole: NatHoleController;
+  /** Beyond frp: the request inspector of http proxies (server/inspect/). */
+  readonly inspector: Inspector;
   /** Checks Login/Ping/NewWorkConn proofs; the service replaces it for OIDC at start. */
   auth: AuthVerifier;
 
@@ -58,6 +61,7 @@ export class ServerContext {
       config.natholeAnalysisDataReserveHours * 3600_000,
       log.child("nathole/controller.ts"),
     );
+    this.inspector = new Inspector(config.inspector, log.child("server/inspect"));
   }
 
   /** The token that keys control and work-conn encryption (wire-v1.md §6.5). */
