@@ -178,9 +178,10 @@ export class TapDuplex implements Duplex {
         e.status = res.status;
         e.reason = res.reason;
         e.responseHeaders = res.headers.list;
-        if (res.status === 101) {
-          // Record the upgrade, never the frames.
-          e.upgrade = res.headers.get("upgrade") ?? "";
+        const tunnel = req.method === "CONNECT" && res.status >= 200 && res.status < 300;
+        if (res.status === 101 || tunnel) {
+          // Record the upgrade (or CONNECT tunnel), never the frames.
+          e.upgrade = tunnel ? "tunnel" : res.headers.get("upgrade") ?? "";
           finish(e, t0, sink);
           ex = undefined;
           return;
