@@ -9,32 +9,20 @@ import { assert, assertEquals } from "../_helpers/assert.ts";
 import { freePorts } from "../_helpers/ports.ts";
 import { hasTsFrp } from "../_helpers/proc.ts";
 import { startFrp, withFrpLogs } from "../_helpers/vhost.ts";
+import { CHROMIUM, hasChromium, runBrowserScript, screenshotDir } from "../_helpers/browser.ts";
 
-const CHROMIUM = Deno.env.get("FRP_CHROMIUM") ?? "/usr/bin/chromium";
-const hasChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!hasChromium) {
-  console.warn(`inspector_dashboard_test: skipped — no chromium at ${CHROMIUM}`);
-}
+const chromiumOk = hasChromium("inspector_dashboard_test");
 
 const USER = "admin";
 const PASSWORD = "insp-ui";
 
 Deno.test({
   name: "inspector dashboard: list, detail, replay in a browser",
-  ignore: !hasChromium || !hasTsFrp(),
+  ignore: !chromiumOk || !hasTsFrp(),
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const shots = Deno.env.get("FRP_SCREENSHOT_DIR") ??
-      await Deno.makeTempDir({ prefix: "frp-inspector-shots-" });
-    await Deno.mkdir(shots, { recursive: true });
-    console.log(`inspector screenshots: ${shots}`);
+    const shots = await screenshotDir("inspector");
     let hits = 0;
     const backend = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
       hits++;
@@ -68,24 +56,11 @@ Deno.test({
           chromium: CHROMIUM,
           shots,
         };
-        const child = new Deno.Command(Deno.execPath(), {
-          args: [
-            "run",
-            "-A",
-            new URL("./_test_inspector_browser.ts", import.meta.url).pathname,
-            JSON.stringify(args),
-          ],
-          stdin: "null",
-          stdout: "piped",
-          stderr: "piped",
-          env: { NO_COLOR: "1" },
-        }).spawn();
-        const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
-        const out = await child.output();
-        clearTimeout(timer);
-        const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-        for (const line of text.split("\n")) if (line.startsWith("ok ")) console.log(line);
-        assertEquals(out.code, 0, `browser checks failed:\n${text}`);
+        await runBrowserScript(
+          new URL("./_test_inspector_browser.ts", import.meta.url),
+          args,
+          90_000,
+        );
         // The replay reached the local service.
         assertEquals(hits, 2);
         assert(frp.frps.output().includes("/api/inspect/web/requests/1/replay"), "replay call");
