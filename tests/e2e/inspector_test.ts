@@ -22,11 +22,15 @@ const BIG = 100_000;
 interface Backend extends AsyncDisposable {
   port: number;
   hits: () => number;
+  /** Lets `/stream` send the rest of its answer. */
+  release: () => void;
 }
 
 /** The local service: echoes bodies, streams a chunked answer, sets a cookie, echoes WS. */
 function startBackend(): Backend {
   let hits = 0;
+  let release = () => {};
+  const gate = new Promise<void>((r) => (release = r));
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
     hits++;
     const url = new URL(req.url);
@@ -44,12 +48,13 @@ function startBackend(): Backend {
         async start(c) {
           for (let i = 0; i < 5; i++) {
             c.enqueue(enc.encode(`part${i};`));
+            if (i === 0) await gate;
             await new Promise((r) => setTimeout(r, 5));
           }
           c.close();
         },
       });
-      return new Response(body, { headers: { "content-type": "text/plain" } });
+      return new Response(body, { headers: { "content-type": "application/octet-stream" } });
     }
     const body = new Uint8Array(await req.arrayBuffer());
     return new Response(body, {
@@ -60,7 +65,12 @@ function startBackend(): Backend {
     });
   });
   const close = () => server.shutdown();
-  return { port: server.addr.port, hits: () => hits, [Symbol.asyncDispose]: close };
+  return {
+    port: server.addr.port,
+    hits: () => hits,
+    release: () => release(),
+    [Symbol.asyncDispose]: close,
+  };
 }
 
 // deno-lint-ignore no-explicit-any
@@ -240,8 +250,22 @@ for (const client of clients) {
         await Deno.remove(tmp);
         const e4 = await newest(web, "web", e3.id);
         assertEquals([e4.requestSize, e4.responseSize, e4.status], [BIG, BIG, 200]);
-        const r5 = await curl([`${base}/stream`, "-H", "Host: web.test"]);
-        assertEquals(r5.body, "part0;part1;part2;part3;part4;");
+        // The first chunk reaches the user while the service still holds the rest, and the
+        // exchange is listed (pending) meanwhile: the tap never holds data back.
+        const res5 = await fetch(`${base}/stream`, { headers: { "accept-encoding": "identity" } });
+        const rd5 = res5.body!.getReader();
+        const first = await withTimeout(rd5.read(), 10000, "first streamed chunk");
+        assertEquals(new TextDecoder().decode(first.value), "part0;");
+        const live = (await api(web, "/api/inspect/web/requests")).requests[0];
+        assertEquals([live.path, live.status, live.state], ["/stream", 200, "pending"]);
+        backend.release();
+        let rest5 = "";
+        for (;;) {
+          const { value, done } = await withTimeout(rd5.read(), 10000, "streamed chunks");
+          if (done) break;
+          rest5 += new TextDecoder().decode(value);
+        }
+        assertEquals(rest5, "part1;part2;part3;part4;");
         const e5 = await newest(web, "web", e4.id);
         assertEquals(e5.responseSize, 30);
         const d5 = await api(web, `/api/inspect/web/requests/${e5.id}`);
