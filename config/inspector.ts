@@ -44,10 +44,19 @@ export function resolveInspector(c: InspectorConfig | undefined): ResolvedInspec
   };
 }
 
-/** Validation errors of `[inspector]`. */
-export function validateInspector(c: InspectorConfig | undefined): string[] {
-  if (!c) return [];
+/** Validation of `[inspector]`; `dashboard`: whether `webServer.port > 0`. */
+export function validateInspector(
+  c: InspectorConfig | undefined,
+  dashboard: boolean,
+): { errors: string[]; warnings: string[] } {
   const errs: string[] = [];
+  const warnings: string[] = [];
+  if (!c) return { errors: errs, warnings };
+  if (c.enable && !dashboard) {
+    warnings.push(
+      "inspector.enable is ignored: the request inspector needs the dashboard (webServer.port)",
+    );
+  }
   const range = (v: number | undefined, name: string, max: number) => {
     if (v !== undefined && (v < 0 || v > max)) {
       errs.push(`inspector.${name} must be between 0 and ${max}`);
@@ -59,5 +68,5 @@ export function validateInspector(c: InspectorConfig | undefined): string[] {
   for (const p of c.proxies ?? []) {
     if (p === "") errs.push("inspector.proxies: empty name pattern");
   }
-  return errs;
+  return { errors: errs, warnings };
 }

@@ -137,7 +137,9 @@ export function validateServer(c: ServerConfig, allowUnsafe: string[] = []): Val
   errors.push(...validateAuth(c.auth, allowUnsafe, false));
   errors.push(...validateLog(c.log));
   errors.push(...validateWebServer(c.webServer));
-  errors.push(...validateInspector(c.inspector));
+  const inspector = validateInspector(c.inspector, c.webServer.port > 0);
+  errors.push(...inspector.errors);
+  warnings.push(...inspector.warnings);
   for (
     const [v, name] of [
       [c.bindPort, "bindPort"],

@@ -61,7 +61,12 @@ export class ServerContext {
       config.natholeAnalysisDataReserveHours * 3600_000,
       log.child("nathole/controller.ts"),
     );
-    this.inspector = new Inspector(config.inspector, log.child("server/inspect"));
+    // The inspector is viewed through the dashboard: without it, nothing is captured (a
+    // validation warning says so).
+    this.inspector = new Inspector(
+      config.webServer.port > 0 ? config.inspector : undefined,
+      log.child("server/inspect"),
+    );
   }
 
   /** The token that keys control and work-conn encryption (wire-v1.md §6.5). */
