@@ -58,6 +58,20 @@ function main(a: Args): Promise<void> {
       await shot("inspector-02-replayed");
     });
 
+    await step("the inspector fits a phone screen", async () => {
+      await page.setViewportSize({ width: 390, height: 844 });
+      await rows.first().waitFor();
+      assertEquals(
+        await page.evaluate(
+          "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+        ),
+        0,
+        "inspector page scrolls sideways at phone width",
+      );
+      await shot("inspector-03-phone");
+      await page.setViewportSize({ width: 1280, height: 860 });
+    });
+
     await step("capture can be switched off from the page", async () => {
       await page.locator("#insp-toggle").uncheck();
       // The switch flips at once; the PUT is done when the banner says so.
