@@ -15,9 +15,8 @@ import type { Logger } from "../../log/logger.ts";
 import { type InspectorConfig, resolveInspector } from "../../config/inspector.ts";
 import { type BodyCapture, type Exchange, ExchangeRing } from "./store.ts";
 import { TapDuplex, type TapSink } from "./tap.ts";
+import { detail, summary } from "./view.ts";
 
-/** Header values shown as `***`. */
-const MASKED = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie"]);
 /** A replay gives up after this long without a complete response. */
 const REPLAY_TIMEOUT_MS = 30_000;
 
@@ -160,8 +159,8 @@ export class Inspector {
     };
   }
 
-  detail(name: string, id: number): Record<string, unknown> {
-    return detail(this.#exchange(name, id));
+  detail(name: string, id: number): Promise<Record<string, unknown>> {
+    return detail(this.#exchange(name, id), this.previewBytes);
   }
 
   clear(name: string): { cleared: number } {
@@ -231,7 +230,7 @@ export class Inspector {
       await tap.done;
     }
     if (!recorded) throw new InspectError(502, "replay: no response recorded");
-    return detail(recorded);
+    return await detail(recorded, this.previewBytes);
   }
 }
 
@@ -267,63 +266,3 @@ function newExchange(
 }
 
 const emptyBody = (): BodyCapture => ({ size: 0, preview: new Uint8Array(0), truncated: false });
-
-/** Header list with secrets masked. */
-export function maskHeaders(list: HeaderList): HeaderList {
-  return list.map(([k, v]): [string, string] => [k, MASKED.has(k.toLowerCase()) ? "***" : v]);
-}
-
-function summary(e: Exchange): Record<string, unknown> {
-  return {
-    id: e.id,
-    startedAt: e.startedAt,
-    durationMs: e.durationMs,
-    method: e.method,
-    host: e.host,
-    path: e.target,
-    status: e.status,
-    requestSize: e.requestBody.size,
-    responseSize: e.responseBody.size,
-    remoteAddr: e.remoteAddr,
-    upgrade: e.upgrade,
-    state: e.state,
-    error: e.error,
-    replayOf: e.replayOf,
-  };
-}
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** A body preview as text when it is UTF-8 (a cut multi-byte tail allowed), else base64. */
-function bodyView(b: BodyCapture): Record<string, unknown> {
-  let text: string | undefined;
-  for (let cut = 0; cut <= (b.truncated ? 3 : 0) && text === undefined; cut++) {
-    try {
-      text = utf8.decode(b.preview.subarray(0, b.preview.byteLength - cut));
-    } catch { /* try a shorter tail */ }
-  }
-  const base64 = () => btoa(Array.from(b.preview, (c) => String.fromCharCode(c)).join(""));
-  return {
-    size: b.size,
-    truncated: b.truncated,
-    encoding: text === undefined ? "base64" : "utf8",
-    preview: text ?? base64(),
-  };
-}
-
-function detail(e: Exchange): Record<string, unknown> {
-  return {
-    ...summary(e),
-    proxy: e.proxy,
-    request: {
-      httpVersion: e.httpVersion,
-      headers: maskHeaders(e.requestHeaders),
-      body: bodyView(e.requestBody),
-    },
-    response: {
-      reason: e.reason,
-      headers: maskHeaders(e.responseHeaders),
-      body: bodyView(e.responseBody),
-    },
-  };
-}

@@ -1,6 +1,6 @@
 import { assertEquals } from "../../tests/_helpers/assert.ts";
 import { type Exchange, exchangeBytes, ExchangeRing } from "./store.ts";
-import { maskHeaders } from "./mod.ts";
+import { maskHeaders } from "./view.ts";
 
 function ex(id: number, previewBytes = 0): Exchange {
   const body = (n: number) => ({ size: n, preview: new Uint8Array(n), truncated: false });

@@ -16,8 +16,9 @@ const USER = "admin";
 const PASSWORD = "insp-pass";
 const AUTH = { authorization: "Basic " + btoa(`${USER}:${PASSWORD}`) };
 const PREVIEW = 64;
-const MAX_REQUESTS = 6;
+const MAX_REQUESTS = 8;
 const BIG = 100_000;
+const GZ_TEXT = Array.from({ length: 2000 }, (_, i) => `line ${i}\n`).join("");
 
 interface Backend extends AsyncDisposable {
   port: number;
@@ -38,6 +39,12 @@ function startBackend(): Backend {
       const { socket, response } = Deno.upgradeWebSocket(req);
       socket.onmessage = (e) => socket.send(`echo:${e.data}`);
       return response;
+    }
+    if (url.pathname === "/gz") {
+      const gz = new Blob([GZ_TEXT]).stream().pipeThrough(new CompressionStream("gzip"));
+      return new Response(gz, {
+        headers: { "content-type": "text/plain", "content-encoding": "gzip" },
+      });
     }
     if (url.pathname === "/cookie") {
       return new Response("cookie set", { headers: { "set-cookie": "session=topsecret" } });
@@ -204,6 +211,18 @@ for (const client of clients) {
         );
         assert(!JSON.stringify(d2).includes("topsecret"), "cookie leaked");
 
+        // A gzip answer: recorded as sent (compressed), its preview inflated for display;
+        // the client still gets frps's own decompression (it sent no Accept-Encoding).
+        const rg = await curl([`${base}/gz`, "-H", "Host: web.test"]);
+        assertEquals(rg.body, GZ_TEXT);
+        const eg = await newest(web, "web", e2.id);
+        const dg = await api(web, `/api/inspect/web/requests/${eg.id}`);
+        assert(eg.responseSize > PREVIEW && eg.responseSize < GZ_TEXT.length, `${eg.responseSize}`);
+        assertEquals(dg.response.body.decodedFrom, "gzip");
+        assertEquals(dg.response.body.truncated, true);
+        assert(dg.response.body.preview.length > 0, "inflated nothing");
+        assert(GZ_TEXT.startsWith(dg.response.body.preview), dg.response.body.preview);
+
         // 3. A large body both ways passes whole; only a bounded preview is kept.
         const big = randomBytes(BIG);
         const tmp = await Deno.makeTempFile();
@@ -220,7 +239,7 @@ for (const client of clients) {
         const back = new Uint8Array(await got.arrayBuffer());
         assertEquals(back.length, BIG);
         assertEquals(await sha256hex(back), await sha256hex(big));
-        const e3 = await newest(web, "web", e2.id);
+        const e3 = await newest(web, "web", eg.id);
         assertEquals([e3.host, e3.requestSize, e3.responseSize], [`127.0.0.1:${vport}`, BIG, BIG]);
         const d3 = await api(web, `/api/inspect/web/requests/${e3.id}`);
         assertEquals([d3.request.body.truncated, d3.response.body.truncated], [true, true]);

@@ -78,7 +78,8 @@ function headersTable(list) {
 function bodyBlock(b) {
   if (b.size === 0) return h("div", { class: "muted" }, "no body");
   const note = bytes(b.size) + (b.truncated ? " · preview of the first " + bytes(b.encoding === "base64" ? atob(b.preview).length : new TextEncoder().encode(b.preview).length) : "") +
-    (b.encoding === "base64" ? " · binary (base64)" : "");
+    (b.encoding === "base64" ? " · binary (base64)" : "") +
+    (b.decodedFrom ? " · " + b.decodedFrom + ", shown inflated" : "");
   return [h("div", { class: "muted" }, note), h("pre", { class: "body" }, b.preview)];
 }
 
