@@ -137,6 +137,8 @@ for (const client of clients) {
             type: "http",
             localPort: backend.port,
             customDomains: ["web.test", "127.0.0.1"],
+            // The tap sees the plain stream, inside encryption and compression.
+            transport: { useEncryption: true, useCompression: true },
           },
           { name: "plain", type: "http", localPort: backend.port, customDomains: ["plain.test"] },
         ],
