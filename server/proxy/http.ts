@@ -32,7 +32,11 @@ export function createHttpProxy(ctx: ProxyContext): Promise<ServerProxy> {
   // work conns of a captured proxy are wrapped.
   const tap = server.inspector.attach(ctx.name, {
     open,
-    dropIdle: () => ownRoutes.forEach((r) => vhost.dropRoute(r)),
+    dropIdle: () => {
+      for (const r of ownRoutes) vhost.dropRoute(r);
+      const shared = group ? server.groups.http.routeOf(group) : undefined;
+      if (shared) vhost.dropRoute(shared);
+    },
   });
   if (tap) closers.push(() => tap.detach());
   const createConn: HttpRoute["createConn"] = tap

@@ -141,6 +141,13 @@ for (const client of clients) {
             transport: { useEncryption: true, useCompression: true },
           },
           { name: "plain", type: "http", localPort: backend.port, customDomains: ["plain.test"] },
+          ...["grp1", "grp2"].map((name) => ({
+            name,
+            type: "http",
+            localPort: backend.port,
+            customDomains: ["grp.test"],
+            loadBalancer: { group: "g", groupKey: "k" },
+          })),
         ],
       });
       const base = `http://127.0.0.1:${vport}`;
@@ -151,6 +158,8 @@ for (const client of clients) {
         assertEquals(anon.status, 401);
         const ps = await api(web, "/api/inspect");
         assertEquals(ps.proxies.map((p: Json) => [p.name, p.enabled]), [
+          ["grp1", false],
+          ["grp2", false],
           ["plain", false],
           ["web", true],
         ]);
@@ -362,7 +371,23 @@ for (const client of clients) {
         const p2 = await api(web, "/api/inspect/plain/requests");
         assertEquals([p2.enabled, p2.requests.length], [false, 1]);
 
-        // 9. Clear.
+        // 9. Load-balancing group: capture is per member (round robin, 2 of 4 requests each).
+        await api(web, "/api/inspect/grp1", { method: "PUT", body: '{"enable":true}' });
+        for (let i = 0; i < 4; i++) {
+          const r = await curl([`${base}/g${i}`, "-H", "Host: grp.test"]);
+          assertEquals(r.status, 200);
+        }
+        await waitUntil(
+          async () => {
+            const l = await api(web, "/api/inspect/grp1/requests");
+            return l.requests.length === 2 && l.requests.every((e: Json) => e.state === "complete");
+          },
+          10000,
+          "two requests of grp1",
+        );
+        assertEquals((await api(web, "/api/inspect/grp2/requests")).requests, []);
+
+        // 10. Clear.
         assertEquals(
           (await api(web, "/api/inspect/web/requests", { method: "DELETE" })).cleared,
           MAX_REQUESTS,
