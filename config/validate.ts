@@ -17,6 +17,7 @@ import type {
 } from "./types.ts";
 import { PROXY_TYPES } from "./types.ts";
 import { parseCidr } from "../protocol/cidr.ts";
+import { validateInspector } from "./inspector.ts";
 
 export interface ValidationResult {
   errors: string[];
@@ -139,6 +140,9 @@ export function validateServer(c: ServerConfig, allowUnsafe: string[] = []): Val
   errors.push(...validateAuth(c.auth, allowUnsafe, false));
   errors.push(...validateLog(c.log));
   errors.push(...validateWebServer(c.webServer));
+  const inspector = validateInspector(c.inspector, c.webServer.port > 0);
+  errors.push(...inspector.errors);
+  warnings.push(...inspector.warnings);
   for (
     const [v, name] of [
       [c.bindPort, "bindPort"],

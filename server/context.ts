@@ -16,6 +16,7 @@ import { VisitorRegistry } from "./visitor/mod.ts";
 import { ServerPluginManager } from "../plugins/server/mod.ts";
 import { NatHoleController } from "./nathole/controller.ts";
 import { UserRegistry } from "./users.ts";
+import { Inspector } from "./inspect/mod.ts";
 
 /** The version we report to clients (LoginResp.version) and in `-v`. */
 export const FRP_VERSION = "0.70.1";
@@ -47,6 +48,8 @@ export class ServerContext {
   readonly users: UserRegistry;
   /** Loads the config source again and applies it (undefined: frps has no config file). */
   reload: (() => Promise<void>) | undefined;
+  /** Beyond frp: the request inspector of http proxies (server/inspect/). */
+  readonly inspector: Inspector;
   /** Checks Login/Ping/NewWorkConn proofs; the service replaces it for OIDC at start. */
   auth: AuthVerifier;
 
@@ -64,6 +67,12 @@ export class ServerContext {
     this.natHole = new NatHoleController(
       config.natholeAnalysisDataReserveHours * 3600_000,
       log.child("nathole/controller.ts"),
+    );
+    // The inspector is viewed through the dashboard: without it, nothing is captured (a
+    // validation warning says so).
+    this.inspector = new Inspector(
+      config.webServer.port > 0 ? config.inspector : undefined,
+      log.child("server/inspect"),
     );
   }
 

@@ -11,7 +11,8 @@ import type { ServerConfig } from "../config/types.ts";
  * Keys (and whole subtrees) a reload applies. The rest is bound at start: listeners and their
  * TLS/QUIC/KCP settings (bindAddr, bindPort, kcpBindPort, quicBindPort, proxyBindAddr,
  * transport.tls, transport.quic), the dashboard listener (webServer.addr/port/tls/assetsDir,
- * enablePrometheus), the auth method and OIDC discovery, the log sink, the vhost HTTP
+ * enablePrometheus), the auth method and OIDC discovery, transport.tcpKeepalive (set on the bindPort
+ * listener), the inspector (built at start), the log sink, the vhost HTTP
  * server's timeout and 404 page, tcpmux passthrough, the NAT-hole broker's data retention.
  */
 export const LIVE_KEYS: readonly string[] = [
@@ -35,7 +36,6 @@ export const LIVE_KEYS: readonly string[] = [
   // read per new connection or session
   "transport.tcpMux",
   "transport.tcpMuxKeepaliveInterval",
-  "transport.tcpKeepalive",
   "transport.maxPoolCount",
   "transport.heartbeatTimeout",
 ];
