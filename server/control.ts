@@ -14,6 +14,7 @@ import { type WorkConn, WorkConnPool } from "./work_conn_pool.ts";
 import type { ServerProxy } from "./proxy/base.ts";
 import { PROXY_FACTORIES } from "./proxy/mod.ts";
 import type { PluginUserInfo } from "../plugins/server/mod.ts";
+import type { AuthVerifier } from "./auth.ts";
 
 const PORT_PROXY_TYPES = new Set(["tcp", "udp"]);
 
@@ -31,6 +32,8 @@ export class Control {
   readonly proxyMsgs: Map<string, NewProxy> = new Map();
   /** The wire protocol the client logged in with (v1 or v2 frames on the control channel). */
   readonly codec: MessageCodec;
+  /** Checks this session's Ping / NewWorkConn proofs (Go's sessionCtx.AuthVerifier). */
+  readonly auth: AuthVerifier;
   readonly #conn: Duplex;
   readonly #pool: WorkConnPool;
   #writeChain: Promise<void> = Promise.resolve();
@@ -47,8 +50,10 @@ export class Control {
     runId: string,
     remoteAddrText: string,
     codec: MessageCodec,
+    auth: AuthVerifier = server.auth,
   ) {
     this.server = server;
+    this.auth = auth;
     this.#conn = conn;
     this.codec = codec;
     this.login = login;
@@ -147,7 +152,7 @@ export class Control {
                 err = errorText(e);
               }
             }
-            err ??= await this.server.auth.verifyPing(ping);
+            err ??= await this.auth.verifyPing(ping);
             if (err) {
               // Like Go: answer with the reason; frpc closes the session on a Pong error.
               this.log.warn(`received invalid ping: ${err}`);

@@ -49,10 +49,15 @@ import type { Logger } from "../log/logger.ts";
 import { FRP_VERSION, ServerContext } from "./context.ts";
 import { Control } from "./control.ts";
 import type { WebServer } from "../httpapi/mod.ts";
-import { createAuthVerifier } from "./auth.ts";
+import { ALWAYS_PASS_VERIFIER, type AuthVerifier, createAuthVerifier } from "./auth.ts";
 import { type ConnAddrs, handleNewVisitorConn } from "./visitor/mod.ts";
 
 const FIRST_MESSAGE_TIMEOUT_MS = 10_000;
+/** Endpoints reported for internal (in-process) connections. */
+const INTERNAL_ADDRS: ConnAddrs = {
+  localAddr: { hostname: "pipe", port: 0 },
+  remoteAddr: { hostname: "pipe", port: 0 },
+};
 const HELLO_WRITE_TIMEOUT_MS = 10_000;
 
 /** The first message of a logical connection and the wire protocol it arrived in. */
@@ -82,6 +87,7 @@ export class Service {
   readonly #sessions = new Set<YamuxSession>();
   #closed = false;
   #dashboard: WebServer | undefined;
+  #sshGateway: { close(): void } | undefined;
 
   constructor(config: ServerConfig, log: Logger) {
     this.ctx = new ServerContext(config, log);
@@ -134,7 +140,25 @@ export class Service {
       const { startDashboard } = await import("./api/mod.ts");
       this.#dashboard = await startDashboard(this.ctx);
     }
+    if (cfg.sshTunnelGateway.bindPort > 0) await this.#startSshGateway();
     this.#acceptLoop(this.#listener);
+  }
+
+  /** sshTunnelGateway (behaviour.md §14); loaded lazily: ssh2 costs RSS servers without it skip. */
+  async #startSshGateway(): Promise<void> {
+    const cfg = this.ctx.config;
+    const { SshGateway } = await import("./ssh/gateway.ts");
+    try {
+      this.#sshGateway = await SshGateway.start(cfg.sshTunnelGateway, cfg.bindAddr, {
+        handleInternal: (conn) => this.handleInternal(conn),
+        log: this.#log,
+      });
+    } catch (err) {
+      throw new Error(`create ssh gateway error: ${errorText(err)}`);
+    }
+    this.#log.child("server/service.ts").info(
+      `frps sshTunnelGateway listen on port ${cfg.sshTunnelGateway.bindPort}`,
+    );
   }
 
   /** kcpBindPort: each KCP session is a physical connection (TLS sniff, yamux), as Go's. */
@@ -220,9 +244,24 @@ export class Service {
     else conn.close();
   }
 
-  async #handleLogical(conn: Duplex, addrs: ConnAddrs): Promise<void> {
+  /**
+   * A logical connection from inside frps — the SSH gateway's virtual client (Go's
+   * HandleListener(internal=true)): no TLS or yamux, an unencrypted control channel, and the
+   * login proof waived when its ClientSpec says SSH already authenticated the user.
+   */
+  handleInternal(conn: Duplex): void {
+    this.#handleLogical(conn, INTERNAL_ADDRS, true).catch((err) => {
+      this.#log.child("server/service.ts").debug(`internal connection error: ${errorText(err)}`);
+      conn.close();
+    });
+  }
+
+  async #handleLogical(conn: Duplex, addrs: ConnAddrs, internal = false): Promise<void> {
     const host = addrs.remoteAddr.hostname;
-    const remote = `${host.includes(":") ? `[${host}]` : host}:${addrs.remoteAddr.port}`;
+    // Go prints net.Pipe's address, "pipe", for internal connections.
+    const remote = internal
+      ? "pipe"
+      : `${host.includes(":") ? `[${host}]` : host}:${addrs.remoteAddr.port}`;
     const { m, codec, crypto } = await deadline(
       this.#acceptLogical(conn),
       FIRST_MESSAGE_TIMEOUT_MS,
@@ -231,7 +270,7 @@ export class Service {
     );
     switch (m.type) {
       case "Login":
-        return await this.#handleLogin(conn, m.body, remote, codec, crypto);
+        return await this.#handleLogin(conn, m.body, remote, codec, crypto, internal);
       case "NewWorkConn":
         return await this.#handleWorkConn(conn, m.body, codec);
       case "NewVisitorConn":
@@ -285,8 +324,8 @@ export class Service {
     return { algorithm: hello.algorithm, transcriptHash: hashCryptoTranscript(payload, sh) };
   }
 
-  async #authenticateLogin(login: Login): Promise<string | undefined> {
-    const err = await this.ctx.auth.verifyLogin(login);
+  async #authenticateLogin(login: Login, auth: AuthVerifier): Promise<string | undefined> {
+    const err = await auth.verifyLogin(login);
     if (err) return err;
     if (login.client_id) {
       for (const c of this.ctx.controls.values()) {
@@ -307,6 +346,7 @@ export class Service {
     remote: string,
     codec: MessageCodec,
     crypto: CryptoContext | undefined,
+    internal: boolean,
   ): Promise<void> {
     const log = this.#log.child("server/service.ts");
     let err: string | undefined;
@@ -318,10 +358,14 @@ export class Service {
         err = errorText(e);
       }
     }
+    // Go's RegisterControl: an internal client SSH already authenticated skips the proof.
+    const auth = internal && login.client_spec?.always_auth_pass
+      ? ALWAYS_PASS_VERIFIER
+      : this.ctx.auth;
     // Like frp, a v2 Login without a ClientHello fails before authentication.
     err ??= codec === V2_CODEC && !crypto
       ? "missing v2 crypto negotiation"
-      : await this.#authenticateLogin(login);
+      : await this.#authenticateLogin(login, auth);
     if (err) {
       log.warn(`register control error: ${err}`);
       await deadline(
@@ -358,10 +402,12 @@ export class Service {
       "LoginResp write",
       () => conn.close(),
     );
-    const secured = crypto
+    const secured = internal
+      ? conn
+      : crypto
       ? aeadControlDuplex(conn, this.ctx.token, "server", crypto.algorithm, crypto.transcriptHash)
       : cryptoDuplex(conn, deriveKey(this.ctx.token));
-    const ctl = new Control(this.ctx, secured, login, runId, remote, codec);
+    const ctl = new Control(this.ctx, secured, login, runId, remote, codec, auth);
     this.ctx.controls.set(runId, ctl);
     ctl.start();
   }
@@ -402,7 +448,7 @@ export class Service {
         return errorText(e);
       }
     }
-    return await this.ctx.auth.verifyNewWorkConn(msg);
+    return await ctl.auth.verifyNewWorkConn(msg);
   }
 
   /** Stops listening and ends every session. */
@@ -411,6 +457,7 @@ export class Service {
     this.#closed = true;
     this.#listener?.close();
     this.#dashboard?.close();
+    this.#sshGateway?.close();
     this.ctx.stats?.stop();
     this.ctx.plugins?.close();
     this.#quic?.close();
