@@ -317,9 +317,11 @@ class TunnelSession {
     const res = await vc.start();
     if (!res.ok) {
       this.#write(res.error);
-      if (!res.error.startsWith("login to the server failed")) {
-        this.#host.log.child("ssh/server.ts").warn(`wait proxy status ready error: ${res.error}`);
-      }
+      // Go: a failed login closes the SSH connection, which ends the status wait.
+      const why = res.error.startsWith("login to the server failed")
+        ? "ssh tunnel server closed"
+        : res.error;
+      this.#host.log.child("ssh/server.ts").warn(`wait proxy status ready error: ${why}`);
     } else {
       this.#write(successInfo(user, cmd, res.remoteAddr));
       await this.#ended.promise;

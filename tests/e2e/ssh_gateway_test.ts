@@ -8,9 +8,24 @@
  */
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { freePorts } from "../_helpers/ports.ts";
-import { hasGoFrp, hasTsFrp, type Impl, type Proc, startFrps, withLogs } from "../_helpers/proc.ts";
+import {
+  hasGoFrp,
+  hasTsFrp,
+  type Impl,
+  type Proc,
+  startFrpc,
+  startFrps,
+  withLogs,
+} from "../_helpers/proc.ts";
 import { randomBytes, startHttpHello, startTcpEcho, tcpRoundTrip } from "../_helpers/services.ts";
-import { curl, waitUntil } from "../_helpers/vhost.ts";
+import {
+  curl,
+  rawExchange,
+  selfSignedCert,
+  startTlsGreeter,
+  tlsGreeting,
+  waitUntil,
+} from "../_helpers/vhost.ts";
 import { hasOpenSsh, makeSshKey, type SshRun, startSsh } from "../_helpers/ssh.ts";
 
 const ignore = !hasTsFrp() || !hasOpenSsh();
@@ -290,6 +305,140 @@ Deno.test({
       await using ts2 = await startFrps(ts2Cfg);
       assertEquals(await Deno.readTextFile(hostKey), pem, "host key reused across restarts");
       assertEquals(await authorizedScenario(ts2, ts2Cfg.ssh, keys), tsOut);
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+/** https, tcpmux and stcp proxies, and the token check a keyless gateway relies on. */
+async function othersScenario(
+  impl: Impl,
+  dir: string,
+  key: string,
+  tls: { cert: string; key: string; ca: string },
+): Promise<Observed> {
+  const [bind, vhttps, mux, sshPort, visitorPort] = freePorts(5);
+  await using echo = startTcpEcho();
+  const greeter = startTlsGreeter(`greeter via ${impl}`, tls);
+  await using frps = await startFrps({
+    impl,
+    config: {
+      bindPort: bind,
+      vhostHTTPSPort: vhttps,
+      tcpmuxHTTPConnectPort: mux,
+      auth: { token: "tok" },
+      sshTunnelGateway: { bindPort: sshPort, autoGenPrivateKeyPath: `${dir}/${impl}_host_key` },
+    },
+  });
+  const out: Observed = {};
+  try {
+    await withLogs([frps], async () => {
+      const ssh = (command: string[], port = echo.port) =>
+        startSsh({ port: sshPort, key, forward: `:80:127.0.0.1:${port}`, command });
+      // without authorizedKeysFile the virtual client's login needs frps's token
+      out.noToken = await endedRun(ssh(["tcp"]));
+      const mask = (s: string) => s.replace(/RemoteAddress: (.*):\d+\n/, "RemoteAddress: $1:P\n");
+
+      await using https = ssh(
+        ["https", "-d", "secure.example.com", "-n", "tls", "-t", "tok"],
+        greeter.port,
+      );
+      await https.waitFor(/RemoteAddress: .*\n\n/);
+      out.httpsTerminal = mask(https.stdout);
+      out.httpsGreeting = await tlsGreeting(vhttps, "secure.example.com", tls.ca);
+
+      await using tcpmux = ssh([
+        "tcpmux",
+        "--mux",
+        "httpconnect",
+        "--custom_domain",
+        "mux.example.com",
+        "-n",
+        "mux",
+        "--token",
+        "tok",
+      ]);
+      await tcpmux.waitFor(/RemoteAddress: .*\n\n/);
+      out.tcpmuxTerminal = mask(tcpmux.stdout);
+      const c = await rawExchange(
+        mux,
+        "CONNECT mux.example.com:80 HTTP/1.1\r\nHost: mux.example.com:80\r\n\r\n",
+        { keepOpen: true, until: (t) => t.includes("\r\n\r\n") },
+      );
+      out.connect = c.text;
+      await c.conn!.write(new TextEncoder().encode("through tcpmux"));
+      const buf = new Uint8Array(64);
+      const n = await c.conn!.read(buf);
+      out.tcpmuxEcho = new TextDecoder().decode(buf.subarray(0, n ?? 0));
+      c.conn!.close();
+
+      await using stcp = ssh(["stcp", "--sk", "s3cret", "-n", "hidden", "-t", "tok"]);
+      await stcp.waitFor(/RemoteAddress: .*\n\n/);
+      out.stcpTerminal = stcp.stdout;
+      // our frpc's visitor reaches it (against Go frps too: our frpc ↔ Go frps is supported)
+      await using visitor = await startFrpc({
+        impl: "ts",
+        config: {
+          serverAddr: "127.0.0.1",
+          serverPort: bind,
+          auth: { token: "tok" },
+          visitors: [{
+            name: "v",
+            type: "stcp",
+            serverName: "hidden",
+            secretKey: "s3cret",
+            bindAddr: "127.0.0.1",
+            bindPort: visitorPort,
+          }],
+        },
+      });
+      await visitor.waitForLine(/start visitor success/, 10000);
+      const payload = randomBytes(50_000);
+      assertEquals(await tcpRoundTrip(visitorPort, payload), payload, "stcp visitor via ssh");
+    });
+  } finally {
+    greeter.close();
+  }
+  return out;
+}
+
+Deno.test({
+  name: "ssh gateway: https, tcpmux, stcp proxies and the token login (ts and Go frps)",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "frp-ssh-others-" });
+    try {
+      const key = await makeSshKey(dir, "id", "anyone");
+      const tls = await selfSignedCert(["secure.example.com"]);
+      const results = await Promise.all(IMPLS.map((i) => othersScenario(i, dir, key, tls)));
+      const ts = results[0];
+      assertEquals(
+        (ts.noToken as Observed).stdout,
+        "login to the server failed: token in login doesn't match token from configuration. " +
+          "With loginFailExit enabled, no additional retries will be attempted\n",
+      );
+      assertEquals(ts.httpsTerminal, success("", "tls", "https", "secure.example.com:P"));
+      assertEquals(ts.httpsGreeting, "greeter via ts");
+      assertEquals(ts.tcpmuxTerminal, success("", "mux", "tcpmux", "mux.example.com:P"));
+      assertEquals(ts.connect, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+      assertEquals(ts.tcpmuxEcho, "through tcpmux");
+      assertEquals(ts.stcpTerminal, success("", "hidden", "stcp", ""));
+      if (results.length === 2) {
+        const go = results[1];
+        go.httpsGreeting = (go.httpsGreeting as string).replace("go", "ts");
+        const norm = (o: Observed) =>
+          JSON.parse(
+            JSON.stringify(o),
+            (_k, v) =>
+              typeof v === "string" && /closed by remote host|Broken pipe|reset by peer/.test(v)
+                ? "closed by frps"
+                : v,
+          );
+        assertEquals(norm(ts), norm(go));
+      }
     } finally {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
