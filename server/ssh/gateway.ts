@@ -22,6 +22,7 @@ import type { SSHTunnelGateway } from "../../config/types.ts";
 import type { Logger } from "../../log/logger.ts";
 import { hostInfo } from "../../cli/runtime.ts";
 import { FRP_VERSION } from "../context.ts";
+import { openErrorText } from "../../config/_fs.ts";
 import { parseSshCommand, type SshCommand } from "./flags.ts";
 import { VirtualClient } from "./virtual_client.ts";
 import { findAuthorizedUser, readAuthorizedKeys } from "./authorized_keys.ts";
@@ -78,7 +79,6 @@ interface SshServer {
   on(ev: "error", cb: (err: Error) => void): SshServer;
   listen(port: number, host: string, cb: () => void): void;
   once(ev: "error", cb: (err: Error) => void): SshServer;
-  off(ev: "error", cb: (err: Error) => void): SshServer;
   close(): void;
   address(): { port: number };
 }
@@ -90,9 +90,21 @@ export interface GatewayHost {
   log: Logger;
 }
 
+/** Go's `open <path>: …` texts; a path outside a narrowed grant names the flag to add. */
+function fileError(path: string, err: unknown, flag: string): Error {
+  const text = openErrorText(path, err);
+  return new Error((err as Error)?.name === "NotCapable" ? `${text} (frp needs ${flag})` : text);
+}
+
 /** Reads or creates the host key as Go does (RSA-2048 PKCS#1 PEM, mode 0600). */
 export function loadHostKey(cfg: SSHTunnelGateway): string {
-  if (cfg.privateKeyFile) return Deno.readTextFileSync(cfg.privateKeyFile);
+  if (cfg.privateKeyFile) {
+    try {
+      return Deno.readTextFileSync(cfg.privateKeyFile);
+    } catch (err) {
+      throw fileError(cfg.privateKeyFile, err, "--allow-read");
+    }
+  }
   let pem = "";
   if (cfg.autoGenPrivateKeyPath) {
     try {
@@ -106,7 +118,11 @@ export function loadHostKey(cfg: SSHTunnelGateway): string {
     publicKeyEncoding: { type: "pkcs1", format: "pem" },
   });
   if (cfg.autoGenPrivateKeyPath) {
-    Deno.writeTextFileSync(cfg.autoGenPrivateKeyPath, privateKey, { mode: 0o600 });
+    try {
+      Deno.writeTextFileSync(cfg.autoGenPrivateKeyPath, privateKey, { mode: 0o600 });
+    } catch (err) {
+      throw fileError(cfg.autoGenPrivateKeyPath, err, "--allow-write");
+    }
   }
   return privateKey;
 }
@@ -128,7 +144,14 @@ export class SshGateway {
   ): Promise<SshGateway> {
     const hostKey = loadHostKey(cfg);
     const parsed = ssh2.utils.parseKey(hostKey);
-    if (parsed instanceof Error) throw parsed;
+    if (parsed instanceof Error) {
+      // Go's ssh.ParsePrivateKey wording for what it cannot read
+      throw new Error(
+        /unsupported key format/i.test(parsed.message)
+          ? "ssh: no key found"
+          : `ssh: ${parsed.message}`,
+      );
+    }
     const log = host.log.child("ssh/gateway.ts");
     let gw: SshGateway | undefined = undefined;
     const server = new ssh2.Server({
@@ -138,11 +161,16 @@ export class SshGateway {
     }, (conn: SshConnection) => gw!.#handle(conn, cfg, host)) as unknown as SshServer;
     gw = new SshGateway(server);
     await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(cfg.bindPort, bindAddr, () => {
-        server.off("error", reject);
-        resolve();
+      server.once("error", (err: Error & { code?: string }) => {
+        const addr = `${bindAddr.includes(":") ? `[${bindAddr}]` : bindAddr}:${cfg.bindPort}`;
+        const why = err.code === "EADDRINUSE"
+          ? "address already in use"
+          : err.code === "EACCES"
+          ? "permission denied"
+          : errorText(err);
+        reject(new Error(`listen tcp ${addr}: bind: ${why}`));
       });
+      server.listen(cfg.bindPort, bindAddr, () => resolve());
     });
     server.on("error", (err) => log.debug(`ssh gateway listener error: ${errorText(err)}`));
     return gw;

@@ -439,3 +439,46 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "ssh gateway: frps start fails with Go's message on a busy port or a missing key",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const busy = Deno.listen({ hostname: "0.0.0.0", port: 0 });
+    const busyPort = (busy.addr as Deno.NetAddr).port;
+    const dir = await Deno.makeTempDir({ prefix: "frp-ssh-fail-" });
+    try {
+      const cases = [
+        [
+          { bindPort: busyPort, autoGenPrivateKeyPath: `${dir}/host_key` },
+          `listen tcp 0.0.0.0:${busyPort}: bind: address already in use`,
+        ],
+        [
+          { bindPort: 1, privateKeyFile: "/nonexistent/ssh_host_key" },
+          "open /nonexistent/ssh_host_key: no such file or directory",
+        ],
+      ] as const;
+      const runs = IMPLS.flatMap((impl) =>
+        cases.map(async ([gw, want]) => {
+          const [bind, free] = freePorts(2);
+          const sshTunnelGateway = { ...gw, bindPort: gw.bindPort === 1 ? free : gw.bindPort };
+          const proc = await startFrps({
+            impl,
+            config: { bindPort: bind, sshTunnelGateway },
+            waitFor: null,
+          });
+          const st = await proc.exited;
+          await proc.kill();
+          const last = proc.lines.filter((l) => l.trim() !== "").at(-1);
+          assertEquals([impl, st.code, last], [impl, 1, `create ssh gateway error: ${want}`]);
+        })
+      );
+      await Promise.all(runs);
+    } finally {
+      busy.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
