@@ -285,11 +285,10 @@ class TunnelSession {
       }
       session.on("shell", (accept) => {
         const ch = accept?.();
-        if (ch) this.#terminal ??= ch;
+        if (ch) this.#setTerminal(ch);
       });
       session.on("exec", (accept, _reject, info) => {
-        const ch = accept();
-        this.#terminal ??= ch;
+        this.#setTerminal(accept());
         if (!this.#command && info.command) this.#command = info.command;
         this.#checkSetup();
       });
@@ -300,9 +299,17 @@ class TunnelSession {
     if (this.#forward && this.#command) this.#setup.resolve();
   }
 
+  /** The first session channel is where frp's messages go (Go's firstChannel). */
+  #setTerminal(ch: NodeDuplex): void {
+    // a write racing the client's disconnect must not become an uncaught stream error
+    ch.on("error", () => {});
+    this.#terminal ??= ch;
+  }
+
   /** Writes one message line to the user's terminal, as Go's writeToClient. */
   #write(text: string): void {
-    this.#terminal?.write(text + "\n");
+    const t = this.#terminal;
+    if (t && !t.destroyed && t.writable) t.write(text + "\n");
   }
 
   async run(): Promise<void> {
@@ -376,11 +383,16 @@ class TunnelSession {
   /** A `forwarded-tcpip` channel back to the client (Go's openConn payload). */
   #openChannel(f: ForwardInfo): Promise<Duplex> {
     return new Promise((resolve, reject) => {
-      this.#conn.forwardOut(f.bindAddr, f.bindPort, f.bindAddr, f.bindPort, (err, ch) => {
-        if (err) return reject(new Error(`open ssh channel error: ${errorText(err)}`));
-        const addr = { hostname: f.bindAddr, port: f.bindPort };
-        resolve(nodeStreamToConn(ch, addr, addr));
-      });
+      const fail = (err: unknown) => reject(new Error(`open ssh channel error: ${errorText(err)}`));
+      try {
+        this.#conn.forwardOut(f.bindAddr, f.bindPort, f.bindAddr, f.bindPort, (err, ch) => {
+          if (err) return fail(err);
+          const addr = { hostname: f.bindAddr, port: f.bindPort };
+          resolve(nodeStreamToConn(ch, addr, addr));
+        });
+      } catch (err) {
+        fail(err); // the SSH connection is already gone
+      }
     });
   }
 
