@@ -109,6 +109,14 @@ export const serverSchema: Schema = st("ServerConfig", {
     k: "array",
     of: st("HTTPPluginOptions", { name: S, addr: S, path: S, ops: strArr, tlsVerify: B }),
   },
+  // Beyond frp: the request inspector (config/inspector.ts).
+  inspector: st("InspectorConfig", {
+    enable: B,
+    proxies: strArr,
+    maxRequests: I,
+    maxBodyPreviewBytes: I,
+    maxBufferBytes: I,
+  }),
 });
 
 export const clientCommonFields: Record<string, Schema> = {

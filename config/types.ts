@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { InspectorConfig } from "./inspector.ts";
+
 // ---------------------------------------------------------------- common pieces
 
 export type AuthMethod = "token" | "oidc";
@@ -142,6 +144,8 @@ export interface ServerConfig {
   natholeAnalysisDataReserveHours: number;
   allowPorts: PortsRange[];
   httpPlugins: HTTPPluginOptions[];
+  /** Beyond frp: `[inspector]` (config/inspector.ts); defaults applied where it is used. */
+  inspector?: InspectorConfig;
 }
 
 // ---------------------------------------------------------------- client

@@ -14,6 +14,7 @@ import type {
   VisitorConfig,
   WebServerConfig,
 } from "./types.ts";
+import { validateInspector } from "./inspector.ts";
 
 export interface ValidationResult {
   errors: string[];
@@ -136,6 +137,9 @@ export function validateServer(c: ServerConfig, allowUnsafe: string[] = []): Val
   errors.push(...validateAuth(c.auth, allowUnsafe, false));
   errors.push(...validateLog(c.log));
   errors.push(...validateWebServer(c.webServer));
+  const inspector = validateInspector(c.inspector, c.webServer.port > 0);
+  errors.push(...inspector.errors);
+  warnings.push(...inspector.warnings);
   for (
     const [v, name] of [
       [c.bindPort, "bindPort"],

@@ -15,6 +15,7 @@ import { ServerStats } from "./api/stats.ts";
 import { VisitorRegistry } from "./visitor/mod.ts";
 import { ServerPluginManager } from "../plugins/server/mod.ts";
 import { NatHoleController } from "./nathole/controller.ts";
+import { Inspector } from "./inspect/mod.ts";
 
 /** The version we report to clients (LoginResp.version) and in `-v`. */
 export const FRP_VERSION = "0.70.1";
@@ -41,6 +42,8 @@ export class ServerContext {
   readonly plugins: ServerPluginManager | undefined;
   /** The xtcp NAT-hole broker (server/nathole/). */
   readonly natHole: NatHoleController;
+  /** Beyond frp: the request inspector of http proxies (server/inspect/). */
+  readonly inspector: Inspector;
   /** Checks Login/Ping/NewWorkConn proofs; the service replaces it for OIDC at start. */
   auth: AuthVerifier;
 
@@ -57,6 +60,12 @@ export class ServerContext {
     this.natHole = new NatHoleController(
       config.natholeAnalysisDataReserveHours * 3600_000,
       log.child("nathole/controller.ts"),
+    );
+    // The inspector is viewed through the dashboard: without it, nothing is captured (a
+    // validation warning says so).
+    this.inspector = new Inspector(
+      config.webServer.port > 0 ? config.inspector : undefined,
+      log.child("server/inspect"),
     );
   }
 

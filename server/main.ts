@@ -11,6 +11,7 @@ import {
   ConfigError,
   loadServerConfig,
   serverConfigFromFlags,
+  unsupportedSettings,
   verifyServerConfig,
 } from "../config/mod.ts";
 import { FRP_VERSION } from "./context.ts";
@@ -96,6 +97,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const log = createLogger(config.log);
+  for (const w of unsupportedSettings("server", config)) log.child("frps/root.ts").warn(w);
   if (configPath) log.child("frps/root.ts").info(`frps uses config file: ${configPath}`);
   else log.child("frps/root.ts").info("frps uses command line arguments for config");
   try {

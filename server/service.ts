@@ -112,7 +112,12 @@ export class Service {
       keyFile: cfg.transport.tls.keyFile,
       trustedCaFile: cfg.transport.tls.trustedCaFile,
     });
-    this.#listener = listenTcp({ hostname: cfg.bindAddr, port: cfg.bindPort });
+    // transport.tcpKeepalive: SO_KEEPALIVE on accepted conns (> 0), off when negative (golib mux).
+    this.#listener = listenTcp({
+      hostname: cfg.bindAddr,
+      port: cfg.bindPort,
+      keepAlive: cfg.transport.tcpKeepalive > 0,
+    });
     this.ctx.natHole.startCleanWorker();
     const log = this.#log.child("server/service.ts");
     log.info(`frps tcp listen on ${cfg.bindAddr}:${this.#listener.addr.port}`);

@@ -25,6 +25,7 @@ import {
 } from "./model.ts";
 import { FRPS_ASSETS } from "../../web/frps/mod.ts";
 import { staticRoutes } from "../../web/serve.ts";
+import { inspectRoutes } from "./inspect.ts";
 
 const V2_PROXY_TYPES = ["tcp", "udp", "http", "https", "tcpmux", "stcp", "xtcp", "sudp"];
 const NO_PROXY = "no proxy info found";
@@ -328,6 +329,7 @@ export function dashboardRoutes(ctx: ServerContext, stats: ServerStats): Route[]
       handler: d.v2Traffic,
       envelope: "v2",
     },
+    ...inspectRoutes(ctx.inspector),
     // `/` → `/static/` and the web UI (web/frps/), or `webServer.assetsDir` when set.
     ...staticRoutes(FRPS_ASSETS, {
       assetsDir: ctx.config.webServer.assetsDir,

@@ -340,14 +340,24 @@ async function othersScenario(
       vhostHTTPSPort: vhttps,
       tcpmuxHTTPConnectPort: mux,
       auth: { token: "tok" },
-      sshTunnelGateway: { bindPort: sshPort, autoGenPrivateKeyPath: `${dir}/${impl}_host_key` },
+      // an OpenSSH-format ed25519 key as the host key (the client's own, for brevity)
+      sshTunnelGateway: { bindPort: sshPort, privateKeyFile: key },
     },
   });
   const out: Observed = {};
+  // accept-new refuses a changed key: both frps must present the same one
+  const pinned = [
+    "-o",
+    `UserKnownHostsFile=${dir}/known_hosts_pinned`,
+    "-o",
+    "StrictHostKeyChecking=accept-new",
+    "-o",
+    "HostKeyAlias=frps-private-key-file",
+  ];
   try {
     await withLogs([frps], async () => {
       const ssh = (command: string[], port = echo.port) =>
-        startSsh({ port: sshPort, key, forward: `:80:127.0.0.1:${port}`, command });
+        startSsh({ port: sshPort, key, forward: `:80:127.0.0.1:${port}`, command, extra: pinned });
       // without authorizedKeysFile the virtual client's login needs frps's token
       out.noToken = await endedRun(ssh(["tcp"]));
       const mask = (s: string) => s.replace(/RemoteAddress: (.*):\d+\n/, "RemoteAddress: $1:P\n");
