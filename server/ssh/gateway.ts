@@ -80,7 +80,6 @@ interface SshServer {
   listen(port: number, host: string, cb: () => void): void;
   once(ev: "error", cb: (err: Error) => void): SshServer;
   close(): void;
-  address(): { port: number };
 }
 
 /** What the gateway needs from frps. */
@@ -174,11 +173,6 @@ export class SshGateway {
     });
     server.on("error", (err) => log.debug(`ssh gateway listener error: ${errorText(err)}`));
     return gw;
-  }
-
-  /** The bound port. */
-  get port(): number {
-    return this.#server.address().port;
   }
 
   #handle(conn: SshConnection, cfg: SSHTunnelGateway, host: GatewayHost): void {
