@@ -15,6 +15,7 @@ import type { ServerProxy } from "./proxy/base.ts";
 import { PROXY_FACTORIES } from "./proxy/mod.ts";
 import type { PluginUserInfo } from "../plugins/server/mod.ts";
 import type { UserState } from "./users.ts";
+import type { AuthVerifier } from "./auth.ts";
 
 const PORT_PROXY_TYPES = new Set(["tcp", "udp"]);
 
@@ -36,6 +37,8 @@ export class Control {
   readonly token: string;
   /** The `[[auth.users]]` entry the session logged in as (limits); undefined when unlisted. */
   readonly userState: UserState | undefined;
+  /** A fixed verifier for this session (the SSH gateway's always-pass), else the server's. */
+  readonly #auth: AuthVerifier | undefined;
   readonly #conn: Duplex;
   readonly #pool: WorkConnPool;
   #writeChain: Promise<void> = Promise.resolve();
@@ -54,10 +57,12 @@ export class Control {
     codec: MessageCodec,
     token: string = server.token,
     userState?: UserState,
+    auth?: AuthVerifier,
   ) {
     this.server = server;
     this.token = token;
     this.userState = userState;
+    this.#auth = auth;
     this.#conn = conn;
     this.codec = codec;
     this.login = login;
@@ -87,6 +92,11 @@ export class Control {
   }
 
   /** Starts the message loop; requests the initial work connections first. */
+  /** Checks this session's Ping / NewWorkConn proofs (Go's sessionCtx.AuthVerifier). */
+  get auth(): AuthVerifier {
+    return this.#auth ?? this.server.auth;
+  }
+
   start(): void {
     this.server.stats?.clientLogin({
       user: this.login.user ?? "",
@@ -156,7 +166,7 @@ export class Control {
                 err = errorText(e);
               }
             }
-            err ??= await this.server.auth.verifyPing(ping, this.token);
+            err ??= await this.auth.verifyPing(ping, this.token);
             if (err) {
               // Like Go: answer with the reason; frpc closes the session on a Pong error.
               this.log.warn(`received invalid ping: ${err}`);

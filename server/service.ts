@@ -49,7 +49,12 @@ import type { Logger } from "../log/logger.ts";
 import { FRP_VERSION, ServerContext } from "./context.ts";
 import { Control } from "./control.ts";
 import type { WebServer } from "../httpapi/mod.ts";
-import { createAuthVerifier, createTokenVerifier, type LoginExpectation } from "./auth.ts";
+import {
+  ALWAYS_PASS_VERIFIER,
+  createAuthVerifier,
+  createTokenVerifier,
+  type LoginExpectation,
+} from "./auth.ts";
 import { refusedChanges } from "./reload.ts";
 import type { UserState } from "./users.ts";
 import { ServerPluginManager } from "../plugins/server/mod.ts";
@@ -57,6 +62,11 @@ import type { LogLevel } from "../log/logger.ts";
 import { type ConnAddrs, handleNewVisitorConn } from "./visitor/mod.ts";
 
 const FIRST_MESSAGE_TIMEOUT_MS = 10_000;
+/** Endpoints reported for internal (in-process) connections. */
+const INTERNAL_ADDRS: ConnAddrs = {
+  localAddr: { hostname: "pipe", port: 0 },
+  remoteAddr: { hostname: "pipe", port: 0 },
+};
 const HELLO_WRITE_TIMEOUT_MS = 10_000;
 
 /** The first message of a logical connection and the wire protocol it arrived in. */
@@ -88,6 +98,7 @@ export class Service {
   #dashboard: WebServer | undefined;
   /** Reloads run one at a time. */
   #reloading: Promise<unknown> = Promise.resolve();
+  #sshGateway: { close(): void } | undefined;
 
   constructor(config: ServerConfig, log: Logger, loadConfig?: () => Promise<ServerConfig>) {
     this.ctx = new ServerContext(config, log);
@@ -157,7 +168,25 @@ export class Service {
       const { startDashboard } = await import("./api/mod.ts");
       this.#dashboard = await startDashboard(this.ctx);
     }
+    if (cfg.sshTunnelGateway.bindPort > 0) await this.#startSshGateway();
     this.#acceptLoop(this.#listener);
+  }
+
+  /** sshTunnelGateway (behaviour.md §14); loaded lazily: ssh2 costs RSS servers without it skip. */
+  async #startSshGateway(): Promise<void> {
+    const cfg = this.ctx.config;
+    const { SshGateway } = await import("./ssh/gateway.ts");
+    try {
+      this.#sshGateway = await SshGateway.start(cfg.sshTunnelGateway, cfg.bindAddr, {
+        handleInternal: (conn) => this.handleInternal(conn),
+        log: this.#log,
+      });
+    } catch (err) {
+      throw new Error(`create ssh gateway error: ${errorText(err)}`);
+    }
+    this.#log.child("server/service.ts").info(
+      `frps sshTunnelGateway listen on port ${cfg.sshTunnelGateway.bindPort}`,
+    );
   }
 
   /** kcpBindPort: each KCP session is a physical connection (TLS sniff, yamux), as Go's. */
@@ -243,9 +272,24 @@ export class Service {
     else conn.close();
   }
 
-  async #handleLogical(conn: Duplex, addrs: ConnAddrs): Promise<void> {
+  /**
+   * A logical connection from inside frps — the SSH gateway's virtual client (Go's
+   * HandleListener(internal=true)): no TLS or yamux, an unencrypted control channel, and the
+   * login proof waived when its ClientSpec says SSH already authenticated the user.
+   */
+  handleInternal(conn: Duplex): void {
+    this.#handleLogical(conn, INTERNAL_ADDRS, true).catch((err) => {
+      this.#log.child("server/service.ts").debug(`internal connection error: ${errorText(err)}`);
+      conn.close();
+    });
+  }
+
+  async #handleLogical(conn: Duplex, addrs: ConnAddrs, internal = false): Promise<void> {
     const host = addrs.remoteAddr.hostname;
-    const remote = `${host.includes(":") ? `[${host}]` : host}:${addrs.remoteAddr.port}`;
+    // Go prints net.Pipe's address, "pipe", for internal connections.
+    const remote = internal
+      ? "pipe"
+      : `${host.includes(":") ? `[${host}]` : host}:${addrs.remoteAddr.port}`;
     const { m, codec, crypto } = await deadline(
       this.#acceptLogical(conn),
       FIRST_MESSAGE_TIMEOUT_MS,
@@ -254,7 +298,7 @@ export class Service {
     );
     switch (m.type) {
       case "Login":
-        return await this.#handleLogin(conn, m.body, remote, host, codec, crypto);
+        return await this.#handleLogin(conn, m.body, remote, host, codec, crypto, internal);
       case "NewWorkConn":
         return await this.#handleWorkConn(conn, m.body, codec);
       case "NewVisitorConn":
@@ -334,6 +378,7 @@ export class Service {
     remoteIp: string,
     codec: MessageCodec,
     crypto: CryptoContext | undefined,
+    internal: boolean,
   ): Promise<void> {
     const log = this.#log.child("server/service.ts");
     let err: string | undefined;
@@ -349,9 +394,11 @@ export class Service {
         err = errorText(e);
       }
     }
+    // Go's RegisterControl: an internal client SSH already authenticated skips the proof.
+    const alwaysPass = internal && login.client_spec?.always_auth_pass === true;
     // Like frp, a v2 Login without a ClientHello fails before authentication.
     err ??= codec === V2_CODEC && !crypto ? "missing v2 crypto negotiation" : undefined;
-    if (!err) {
+    if (!err && !alwaysPass) {
       // `[[auth.users]]`: the Login's user picks the token (and limits) it must satisfy.
       const user = login.user ?? "";
       const admitted = this.ctx.users.admitLogin(user, remoteIp, globalToken);
@@ -402,10 +449,22 @@ export class Service {
       "LoginResp write",
       () => conn.close(),
     );
-    const secured = crypto
+    const secured = internal
+      ? conn
+      : crypto
       ? aeadControlDuplex(conn, token, "server", crypto.algorithm, crypto.transcriptHash)
       : cryptoDuplex(conn, deriveKey(token));
-    const ctl = new Control(this.ctx, secured, login, runId, remote, codec, token, userState);
+    const ctl = new Control(
+      this.ctx,
+      secured,
+      login,
+      runId,
+      remote,
+      codec,
+      token,
+      userState,
+      alwaysPass ? ALWAYS_PASS_VERIFIER : undefined,
+    );
     this.ctx.controls.set(runId, ctl);
     ctl.start();
   }
@@ -446,7 +505,7 @@ export class Service {
         return errorText(e);
       }
     }
-    return await this.ctx.auth.verifyNewWorkConn(msg, ctl.token);
+    return await ctl.auth.verifyNewWorkConn(msg, ctl.token);
   }
 
   /**
@@ -501,6 +560,7 @@ export class Service {
     this.#closed = true;
     this.#listener?.close();
     this.#dashboard?.close();
+    this.#sshGateway?.close();
     this.ctx.stats?.stop();
     this.ctx.plugins?.close();
     this.#quic?.close();

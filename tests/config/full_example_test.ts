@@ -110,6 +110,10 @@ const FRPS_HONOURED: Record<string, string> = {
   natholeAnalysisDataReserveHours: "server/nathole/analysis_test.ts",
   proxyBindAddr: `${E}api_test.ts`,
   quicBindPort: `${E}tunnel_test.ts (tests/_helpers/tunnel_cases.ts quic row)`,
+  "sshTunnelGateway.authorizedKeysFile": `${E}ssh_gateway_test.ts`,
+  "sshTunnelGateway.autoGenPrivateKeyPath": `${E}ssh_gateway_test.ts`,
+  "sshTunnelGateway.bindPort": `${E}ssh_gateway_test.ts`,
+  "sshTunnelGateway.privateKeyFile": `${E}ssh_gateway_test.ts`,
   subDomainHost: `${E}vhost_http_test.ts`,
   tcpmuxHTTPConnectPort: `${E}vhost_tcpmux_test.ts`,
   tcpmuxPassthrough: `${E}vhost_tcpmux_test.ts`,
@@ -272,12 +276,7 @@ const FRPS_WARNED: Record<string, RegExp> = {};
  * Implemented on another branch (the SSH tunnel gateway helper): exempt here until merged —
  * the integrator moves these to FRPS_HONOURED.
  */
-const PENDING: Record<string, string> = {
-  "sshTunnelGateway.authorizedKeysFile": "ssh gateway branch",
-  "sshTunnelGateway.autoGenPrivateKeyPath": "ssh gateway branch",
-  "sshTunnelGateway.bindPort": "ssh gateway branch",
-  "sshTunnelGateway.privateKeyFile": "ssh gateway branch",
-};
+const PENDING: Record<string, string> = {};
 
 /** Keys only on lines left off above (KEEP/DROP). */
 const ALSO_HONOURED: Record<string, string> = {
