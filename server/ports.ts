@@ -1,7 +1,8 @@
 /**
  * Remote-port allocation for tcp and udp proxies with frp's rules (behaviour.md §4.1): an
  * allow-list, random choice for port 0 preferring the port the same proxy name had before,
- * and frp's error texts.
+ * and frp's error texts. A released port may still be closing (Deno frees sockets a tick after
+ * close): binding it again waits for that, so a reloaded proxy gets its port back at once.
  *
  * @module
  */
@@ -15,12 +16,20 @@ export interface PortRange {
 
 const RESERVE_MS = 24 * 3600 * 1000;
 const RANDOM_TRIES = 5;
+/** Longest wait for a released port's socket to actually close. */
+const FREEING_WAIT_MS = 2000;
+/** Bounded re-binds of a port released this recently, in case the OS lags behind the close. */
+const REBIND_WINDOW_MS = 1000;
+const REBIND_TRIES = 5;
+const REBIND_DELAY_MS = 50;
 
 /** Tracks used ports of one protocol and binds new listeners through `bind`. */
 export class PortManager {
   readonly #ranges: Array<[number, number]>;
   readonly #used = new Set<number>();
   readonly #reserved = new Map<string, { port: number; releasedAt?: number }>();
+  /** Released ports whose socket is still closing, and when they were released. */
+  readonly #freeing = new Map<number, { freed: Promise<void>; at: number }>();
 
   constructor(allowPorts: PortRange[] = []) {
     this.#ranges = allowPorts.length === 0
@@ -60,7 +69,17 @@ export class PortManager {
   ): Promise<{ v: T } | undefined> {
     this.#used.add(port);
     try {
-      return { v: await bind(port) };
+      const freeing = this.#freeing.get(port);
+      if (freeing) await waitBounded(freeing.freed, FREEING_WAIT_MS);
+      for (let i = 0;; i++) {
+        try {
+          return { v: await bind(port) };
+        } catch (err) {
+          const recent = this.#freeing.get(port);
+          if (!recent || Date.now() - recent.at > REBIND_WINDOW_MS || i >= REBIND_TRIES) throw err;
+          await new Promise((r) => setTimeout(r, REBIND_DELAY_MS));
+        }
+      }
     } catch {
       this.#used.delete(port);
       return undefined;
@@ -107,10 +126,21 @@ export class PortManager {
     this.#sweep();
   }
 
-  /** Returns a port; the proxy name keeps a claim on it for 24 h. */
-  release(port: number): void {
+  /**
+   * Returns a port; the proxy name keeps a claim on it for 24 h. `freed` (the socket's close)
+   * resolves once the port can be bound again.
+   */
+  release(port: number, freed: Promise<void> = Promise.resolve()): void {
     this.#used.delete(port);
     const now = Date.now();
+    const entry = { freed, at: now };
+    this.#freeing.set(port, entry);
+    // Forget it a while after it closed (the entry also marks the re-bind window).
+    const forget = () =>
+      setTimeout(() => {
+        if (this.#freeing.get(port) === entry) this.#freeing.delete(port);
+      }, REBIND_WINDOW_MS);
+    freed.then(forget, forget);
     for (const r of this.#reserved.values()) if (r.port === port) r.releasedAt = now;
   }
 
@@ -122,4 +152,11 @@ export class PortManager {
       }
     }
   }
+}
+
+/** Awaits `p`, giving up silently after `ms`. */
+async function waitBounded(p: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([p, new Promise<void>((r) => timer = setTimeout(r, ms))]);
+  clearTimeout(timer);
 }

@@ -104,9 +104,8 @@ export async function createUdpProxy(ctx: ProxyContext): Promise<ServerProxy> {
       if (abort.signal.aborted) return;
       abort.abort();
       outbox.close();
-      sock.close();
       work?.close();
-      server.udpPorts.release(port);
+      server.udpPorts.release(port, sock.close());
     },
   };
 }
