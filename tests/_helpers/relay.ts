@@ -12,6 +12,11 @@ export interface TcpRelay extends AsyncDisposable {
   readonly accepted: number;
   /** Closes both sides of the `i`-th accepted conn (a reset path). */
   cut(i: number): void;
+  /**
+   * Closes only frpc's side of the `i`-th conn and leaves frps's side open and silent (a path
+   * whose state was lost on the client side): frpc reconnects while frps still has the session.
+   */
+  dropClientSide(i: number): void;
   /** Delays connecting upstream for conns accepted from now on. */
   holdNew(ms: number): void;
   close(): Promise<void>;
@@ -22,6 +27,11 @@ export function startTcpRelay(target: number): TcpRelay {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const links: Link[] = [];
   let holdMs = 0;
+  const linkAt = (i: number) => {
+    const link = links[i];
+    if (!link) throw new Error(`relay: no connection #${i}`);
+    return link;
+  };
   const accepting = (async () => {
     for await (const down of l) {
       const link: Link = { down, cut: false };
@@ -34,7 +44,7 @@ export function startTcpRelay(target: number): TcpRelay {
     closed ??= (async () => {
       l.close();
       await accepting;
-      for (const link of links) cutLink(link);
+      for (const link of links) cutLink(link, true);
     })();
   return {
     port: (l.addr as Deno.NetAddr).port,
@@ -42,8 +52,11 @@ export function startTcpRelay(target: number): TcpRelay {
       return links.length;
     },
     cut(i: number) {
-      const link = links[i];
-      if (!link) throw new Error(`relay: no connection #${i}`);
+      cutLink(linkAt(i));
+    },
+    dropClientSide(i: number) {
+      const link = linkAt(i);
+      link.keepUp = true;
       cutLink(link);
     },
     holdNew(ms: number) {
@@ -58,11 +71,13 @@ interface Link {
   down: Deno.Conn;
   up?: Deno.Conn;
   cut: boolean;
+  /** Leave the upstream conn open when cut (until the relay closes). */
+  keepUp?: boolean;
 }
 
-function cutLink(link: Link): void {
+function cutLink(link: Link, all = false): void {
   link.cut = true;
-  for (const c of [link.down, link.up]) {
+  for (const c of [link.down, all || !link.keepUp ? link.up : undefined]) {
     try {
       c?.close();
     } catch { /* closed */ }
@@ -74,8 +89,10 @@ async function relay(link: Link, target: number, holdMs: number): Promise<void> 
   if (link.cut) return;
   link.up = await Deno.connect({ hostname: "127.0.0.1", port: target });
   if (link.cut) return cutLink(link);
+  // Ending a pipe must not close the other conn: cutLink decides (dropClientSide keeps `up`).
+  const keep = { preventClose: true, preventAbort: true, preventCancel: true };
   await Promise.race([
-    link.down.readable.pipeTo(link.up.writable, { preventClose: true }),
-    link.up.readable.pipeTo(link.down.writable, { preventClose: true }),
+    link.down.readable.pipeTo(link.up.writable, keep),
+    link.up.readable.pipeTo(link.down.writable, keep),
   ]);
 }

@@ -3,9 +3,9 @@
  * but keep their remote port / domain / name: frps gets CloseProxy then NewProxy at once and
  * must re-bind the same port (tcp, udp, tcp group) or re-register the same route (http, https,
  * tcpmux) or name (stcp) without a gap — no `port unavailable`, every proxy serving the new
- * backend right after the reload returns. And a frpc restarted right after being stopped gets
- * its ports back (the old session's proxies close as the new ones bind). Run for ours, and
- * against Go frp for parity.
+ * backend right after the reload returns. And a frpc restarted right after being stopped, or
+ * logging in again (same run id) while frps still holds its old session, gets its ports back
+ * (the old session's proxies close as the new ones bind). Run for ours, and against Go frp.
  */
 import dgram from "node:dgram";
 import { assert } from "../_helpers/assert.ts";
@@ -14,6 +14,7 @@ import { hasGoFrp, type Impl, type Proc, startFrpc, startFrps } from "../_helper
 import { withTimeout } from "../_helpers/services.ts";
 import { selfSignedCert, startTlsGreeter, tlsGreeting } from "../_helpers/vhost.ts";
 import { toToml } from "../_helpers/toml.ts";
+import { startTcpRelay } from "../_helpers/relay.ts";
 
 const TOKEN = "reload-token";
 const SK = "reload-sk";
@@ -24,7 +25,7 @@ const SK = "reload-sk";
 const BACK_WITHIN_MS = 2000;
 
 /** A TCP service that writes its name and closes; a UDP one that answers with its name. */
-function startNamers(name: string, tls: { cert: string; key: string }) {
+function startNamers(name: string, tls?: { cert: string; key: string }) {
   const tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   (async () => {
     for await (const c of tcp) {
@@ -46,18 +47,18 @@ function startNamers(name: string, tls: { cert: string; key: string }) {
       ).catch(() => {}).finally(() => c.close());
     }
   })().catch(() => {});
-  const https = startTlsGreeter(name, tls);
+  const https = tls ? startTlsGreeter(name, tls) : undefined;
   return {
     ready: new Promise<void>((r) => udp.bind(0, "127.0.0.1", () => r())),
     ports: () => ({
       tcp: (tcp.addr as Deno.NetAddr).port,
       udp: udp.address().port,
       http: (http.addr as Deno.NetAddr).port,
-      https: https.port,
+      https: https?.port ?? 0,
     }),
     async [Symbol.asyncDispose]() {
       tcp.close();
-      https.close();
+      https?.close();
       http.close();
       await new Promise<void>((r) => udp.close(() => r()));
     },
@@ -268,8 +269,8 @@ for (const { server, client } of RELOAD_PAIRS) {
   });
 }
 
+// Go frpc restarts within milliseconds, the tightest race with the old session's close.
 const RESTART_PAIRS: Array<{ server: Impl; client: Impl }> = [
-  { server: "ts", client: "ts" },
   { server: "ts", client: "go" },
   { server: "go", client: "go" },
 ];
@@ -279,8 +280,7 @@ for (const { server, client } of RESTART_PAIRS) {
     name: `restart [${client} frpc → ${server} frps] a restarted frpc gets its ports back`,
     ignore: (server === "go" || client === "go") && !hasGoFrp(),
     async fn() {
-      const cert = await selfSignedCert(["s.reload.test"]);
-      await using a = startNamers("A", cert);
+      await using a = startNamers("A");
       await a.ready;
       const [bind, tcp] = freePorts(2);
       const udp = await freeUdpPort();
@@ -323,4 +323,69 @@ for (const { server, client } of RESTART_PAIRS) {
       if (bad.length > 0) fail(`complaints after restart:\n${bad.join("\n")}`);
     },
   });
+}
+
+const RELOGIN_PAIRS: Array<{ server: Impl; client: Impl }> = [
+  { server: "ts", client: "ts" },
+  { server: "ts", client: "go" },
+  { server: "go", client: "go" },
+];
+
+for (const { server, client } of RELOGIN_PAIRS) {
+  Deno.test({
+    name: `re-login [${client} frpc → ${server} frps] replaces the old session, ports re-bound`,
+    ignore: (server === "go" || client === "go") && !hasGoFrp(),
+    async fn() {
+      await using a = startNamers("A");
+      await a.ready;
+      const [bind, tcp] = freePorts(2);
+      const udp = await freeUdpPort();
+      await using frps = await startFrps({
+        impl: server,
+        config: { bindAddr: "127.0.0.1", bindPort: bind, auth: { token: TOKEN } },
+      });
+      await using relay = startTcpRelay(bind);
+      const l = a.ports();
+      await using frpc = await startFrpc({
+        impl: client,
+        config: {
+          serverAddr: "127.0.0.1",
+          serverPort: relay.port,
+          auth: { token: TOKEN },
+          proxies: [
+            { name: "rt", type: "tcp", localPort: l.tcp, remotePort: tcp },
+            { name: "ru", type: "udp", localPort: l.udp, remotePort: udp },
+          ],
+        },
+        waitFor: /\[ru\] start proxy success/,
+      });
+      const fail = (msg: string) => {
+        throw new Error(`${msg}\n${[frps, frpc].map((x) => x.output()).join("\n")}`);
+      };
+      // frpc loses its session (tcpMux: one conn) while frps still holds it: frpc logs in again
+      // with its run id, and frps swaps the old session's proxies for the new ones.
+      relay.dropClientSide(0);
+      await waitCount(frpc, /\[ru\] start proxy success/, 2, 15_000);
+      const probe = {
+        tcp: probes({ tcp } as Ports, "").tcp,
+        udp: probes({ udp } as Ports, "").udp,
+      };
+      const wrong = await waitAll(probe, "A", Date.now() + BACK_WITHIN_MS);
+      if (Object.keys(wrong).length > 0) {
+        fail(`not serving after re-login: ${JSON.stringify(wrong)}`);
+      }
+      const bad = [...frps.lines, ...frpc.lines].filter((x) =>
+        /port unavailable|already (exists|used)|start error/i.test(x)
+      );
+      if (bad.length > 0) fail(`complaints after re-login:\n${bad.join("\n")}`);
+    },
+  });
+}
+
+async function waitCount(p: Proc, re: RegExp, n: number, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (p.lines.filter((x) => re.test(x)).length < n) {
+    if (Date.now() > end) throw new Error(`${p.label}: fewer than ${n} × ${re}\n${p.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
