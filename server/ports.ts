@@ -22,6 +22,8 @@ const FREEING_WAIT_MS = 2000;
 const REBIND_WINDOW_MS = 1000;
 const REBIND_TRIES = 5;
 const REBIND_DELAY_MS = 50;
+/** How long a release is remembered (longer than both of the above). */
+const FREEING_KEEP_MS = 60_000;
 
 /** Tracks used ports of one protocol and binds new listeners through `bind`. */
 export class PortManager {
@@ -70,13 +72,13 @@ export class PortManager {
     this.#used.add(port);
     try {
       const freeing = this.#freeing.get(port);
+      const recent = freeing !== undefined && Date.now() - freeing.at < REBIND_WINDOW_MS;
       if (freeing) await waitBounded(freeing.freed, FREEING_WAIT_MS);
       for (let i = 0;; i++) {
         try {
           return { v: await bind(port) };
         } catch (err) {
-          const recent = this.#freeing.get(port);
-          if (!recent || Date.now() - recent.at > REBIND_WINDOW_MS || i >= REBIND_TRIES) throw err;
+          if (!recent || i >= REBIND_TRIES) throw err;
           await new Promise((r) => setTimeout(r, REBIND_DELAY_MS));
         }
       }
@@ -133,14 +135,8 @@ export class PortManager {
   release(port: number, freed: Promise<void> = Promise.resolve()): void {
     this.#used.delete(port);
     const now = Date.now();
-    const entry = { freed, at: now };
-    this.#freeing.set(port, entry);
-    // Forget it a while after it closed (the entry also marks the re-bind window).
-    const forget = () =>
-      setTimeout(() => {
-        if (this.#freeing.get(port) === entry) this.#freeing.delete(port);
-      }, REBIND_WINDOW_MS);
-    freed.then(forget, forget);
+    for (const [p, f] of this.#freeing) if (now - f.at > FREEING_KEEP_MS) this.#freeing.delete(p);
+    this.#freeing.set(port, { freed, at: now });
     for (const r of this.#reserved.values()) if (r.port === port) r.releasedAt = now;
   }
 
