@@ -91,7 +91,7 @@ export async function handleUdpWorkConn(ctx: WorkConnContext): Promise<void> {
         })();
       }
       mapping.last = Date.now();
-      mapping.sock.send(payload);
+      mapping.sock.send(payload).catch(() => {});
     }
   } catch (err) {
     log.debug(`udp work connection closed: ${errorText(err)}`);

@@ -73,7 +73,7 @@ export async function createUdpProxy(ctx: ProxyContext): Promise<ServerProxy> {
           );
           if (m.type !== "UDPPacket") continue; // Ping keep-alives
           const { data, remote } = decodeUdpPacket(m.body);
-          sock.send(data, remote);
+          sock.send(data, remote).catch(() => {}); // a bad address from frpc drops the datagram
           server.stats?.addTrafficOut(ctx.name, "udp", data.byteLength);
         }
       } catch (err) {

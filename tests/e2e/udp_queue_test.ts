@@ -3,7 +3,8 @@
  * pkg/proto/udp): one datagram, never resent, sent right after frpc logs `start proxy success`
  * (frps asks for the first work conn only 500 ms later) and right after the work conn died on
  * the way (the relay standing in for the network then holds the replacement 600 ms), must come
- * back within 2 s. The same for sudp through a visitor. Run for ours and against Go frp.
+ * back within 2 s. The same for sudp through a visitor. Run for ours and against Go frp. And
+ * frps survives a UDPPacket whose address it cannot send to (it crashed on the rejection).
  */
 import dgram from "node:dgram";
 import { assert } from "../_helpers/assert.ts";
@@ -11,6 +12,10 @@ import { freePorts, freeUdpPort } from "../_helpers/ports.ts";
 import { hasGoFrp, type Impl, type Proc, startFrpc, startFrps } from "../_helpers/proc.ts";
 import { startTcpRelay } from "../_helpers/relay.ts";
 import { startUdpEcho } from "../_helpers/services.ts";
+import type { Duplex } from "../../protocol/duplex.ts";
+import { readMessage, writeMessage } from "../../protocol/msg/frame_v1.ts";
+import { cryptoDuplex, deriveKey, privilegeKey } from "../../protocol/crypto/mod.ts";
+import { TcpConn } from "../../transport/tcp.ts";
 
 const TOKEN = "udp-queue-token";
 const ECHO_WAIT_MS = 2000;
@@ -165,6 +170,70 @@ for (const t of SUDP_TRIOS) {
         waitFor: /start visitor success/,
       });
       await expectEcho(visitorPort, "first", [frps, proxy, visitor]);
+    },
+  });
+}
+
+/** Logs in on a plain control (tcpMux off, TLS off); returns the run id and encrypted control. */
+async function rawLogin(bindPort: number): Promise<{ runId: string; ctl: Duplex }> {
+  const conn = new TcpConn(await Deno.connect({ hostname: "127.0.0.1", port: bindPort }));
+  const ts = Math.floor(Date.now() / 1000);
+  await writeMessage(conn, {
+    type: "Login",
+    body: {
+      version: "0.70.1",
+      privilege_key: privilegeKey(TOKEN, ts),
+      timestamp: ts,
+      client_spec: {},
+    },
+  });
+  const resp = await readMessage(conn);
+  if (resp.type !== "LoginResp" || resp.body.error) throw new Error(JSON.stringify(resp));
+  return { runId: resp.body.run_id ?? "", ctl: cryptoDuplex(conn, deriveKey(TOKEN)) };
+}
+
+for (const server of ["ts", "go"] as Impl[]) {
+  Deno.test({
+    name: `udp [${server} frps] survives a UDPPacket whose address cannot be sent to`,
+    ignore: server === "go" && !hasGoFrp(),
+    async fn() {
+      const [bindPort] = freePorts(1);
+      const remotePort = await freeUdpPort();
+      await using frps = await startFrps({
+        impl: server,
+        config: {
+          bindAddr: "127.0.0.1",
+          bindPort,
+          auth: { token: TOKEN },
+          transport: { tcpMux: false },
+        },
+      });
+      const { runId, ctl } = await rawLogin(bindPort);
+      try {
+        await writeMessage(ctl, {
+          type: "NewProxy",
+          body: { proxy_name: "bad", proxy_type: "udp", remote_port: remotePort },
+        });
+        for (let m = await readMessage(ctl); m.type !== "ReqWorkConn"; m = await readMessage(ctl)) {
+          assert(m.type !== "NewProxyResp" || !m.body.error, JSON.stringify(m));
+        }
+        const work = new TcpConn(await Deno.connect({ hostname: "127.0.0.1", port: bindPort }));
+        const ts = Math.floor(Date.now() / 1000);
+        await writeMessage(work, {
+          type: "NewWorkConn",
+          body: { run_id: runId, privilege_key: privilegeKey(TOKEN, ts), timestamp: ts },
+        });
+        assert((await readMessage(work)).type === "StartWorkConn");
+        await writeMessage(work, {
+          type: "UDPPacket",
+          body: { c: "aGk=", r: { IP: "no-such-host.invalid", Port: 9, Zone: "" } },
+        });
+        await new Promise((r) => setTimeout(r, 1000));
+        work.close();
+        assert(frps.status === undefined, `frps exited\n${frps.output()}`);
+      } finally {
+        ctl.close();
+      }
     },
   });
 }
