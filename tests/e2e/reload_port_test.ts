@@ -2,7 +2,7 @@
  * `frpc reload` of proxies whose settings change (here: localPort, to a second set of backends)
  * but keep their remote port / domain / name: frps gets CloseProxy then NewProxy at once and
  * must re-bind the same port (tcp, udp, tcp group) or re-register the same route (http, https,
- * tcpmux) or name (stcp) without a gap — no `port unavailable`, every proxy serving the new
+ * tcpmux) or name (stcp, xtcp) without a gap — no `port unavailable`, every proxy serving the new
  * backend right after the reload returns. And a frpc restarted right after being stopped, or
  * logging in again (same run id) while frps still holds its old session, gets its ports back
  * (the old session's proxies close as the new ones bind). Run for ours, and against Go frp.
@@ -187,6 +187,8 @@ function proxies(l: ReturnType<ReturnType<typeof startNamers>["ports"]>, p: Port
       customDomains: ["m.reload.test"],
     },
     { name: "rst", type: "stcp", secretKey: SK, localPort: l.tcp },
+    // xtcp: only its registration with frps's broker under the same name is checked here.
+    { name: "rx", type: "xtcp", secretKey: SK, localPort: l.tcp },
   ].map((x) => ({ ...x, localIP: "127.0.0.1" }));
 }
 
@@ -265,6 +267,7 @@ for (const { server, client } of RELOAD_PAIRS) {
         /port unavailable|already (exists|used)|conflict/i.test(l)
       );
       if (bad.length > 0) fail(`frps complained:\n${bad.join("\n")}`);
+      await waitCount(frpc, /\[rx\] start proxy success/, 2, BACK_WITHIN_MS);
     },
   });
 }
