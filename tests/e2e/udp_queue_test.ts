@@ -128,7 +128,7 @@ for (const t of SUDP_TRIOS) {
   const needsGo = t.server === "go" || t.proxy === "go" || t.visitor === "go";
   Deno.test({
     name: `udp queue [sudp: ${t.visitor} visitor (${t.wire.visitor}) → ${t.server} frps → ` +
-      `${t.proxy} proxy frpc (${t.wire.proxy})] first datagram`,
+      `${t.proxy} proxy frpc (${t.wire.proxy})] first datagram and one across a visitor conn cut`,
     ignore: needsGo && !hasGoFrp(),
     async fn() {
       await using echo = await startUdpEcho();
@@ -136,13 +136,20 @@ for (const t of SUDP_TRIOS) {
       const visitorPort = await freeUdpPort();
       await using frps = await startFrps({
         impl: t.server,
-        config: { bindAddr: "127.0.0.1", bindPort, auth: { token: TOKEN } },
+        config: {
+          bindAddr: "127.0.0.1",
+          bindPort,
+          auth: { token: TOKEN },
+          transport: { tcpMux: false },
+        },
       });
-      const base = (wire: string) => ({
+      // The visitor's frpc reaches frps through the relay; tcpMux off: one TCP conn per visitor conn.
+      await using relay = startTcpRelay(bindPort);
+      const base = (wire: string, port = bindPort) => ({
         serverAddr: "127.0.0.1",
-        serverPort: bindPort,
+        serverPort: port,
         auth: { token: TOKEN },
-        transport: { wireProtocol: wire },
+        transport: { wireProtocol: wire, tcpMux: false },
       });
       await using proxy = await startFrpc({
         impl: t.proxy,
@@ -157,7 +164,7 @@ for (const t of SUDP_TRIOS) {
         impl: t.visitor,
         label: `${t.visitor} visitor frpc`,
         config: {
-          ...base(t.wire.visitor),
+          ...base(t.wire.visitor, relay.port),
           visitors: [{
             name: "vq",
             type: "sudp",
@@ -170,6 +177,15 @@ for (const t of SUDP_TRIOS) {
         waitFor: /start visitor success/,
       });
       await expectEcho(visitorPort, "first", [frps, proxy, visitor]);
+
+      // Conn 0 is the visitor frpc's control, the rest its visitor conn: cut, and the next one
+      // held 600 ms; the datagram sent meanwhile waits in the visitor's queue.
+      const before = relay.accepted;
+      relay.holdNew(600);
+      for (let i = 1; i < before; i++) relay.cut(i);
+      await visitor.waitForLine(/sudp worker is closed/, 5000);
+      await expectEcho(visitorPort, "second", [frps, proxy, visitor]);
+      assert(relay.accepted > before, "the visitor opened a new visitor conn");
     },
   });
 }
