@@ -27,6 +27,13 @@ export function decodeUdpPacket(body: UDPPacket): { data: Uint8Array; remote: Ne
   return { data, remote: { hostname: r.IP, port: r.Port } };
 }
 
+/** Payload bytes of a UDPPacket (what its base64 `c` decodes to), without decoding it. */
+export function udpPacketLength(p: UDPPacket): number {
+  const c = p.c ?? "";
+  const pad = c.endsWith("==") ? 2 : c.endsWith("=") ? 1 : 0;
+  return Math.max(0, Math.floor(c.length / 4) * 3 - pad);
+}
+
 /** The map key frp uses for a user address (`ip:port`, IPv6 bracketed). */
 export function udpAddrKey(a: NetAddr): string {
   return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;

@@ -1,7 +1,8 @@
 /**
  * Remote-port allocation for tcp and udp proxies with frp's rules (behaviour.md §4.1): an
  * allow-list, random choice for port 0 preferring the port the same proxy name had before,
- * and frp's error texts.
+ * and frp's error texts. A released port may still be closing (Deno frees sockets a tick after
+ * close): binding it again waits for that, so a reloaded proxy gets its port back at once.
  *
  * @module
  */
@@ -15,12 +16,22 @@ export interface PortRange {
 
 const RESERVE_MS = 24 * 3600 * 1000;
 const RANDOM_TRIES = 5;
+/** Longest wait for a released port's socket to actually close. */
+const FREEING_WAIT_MS = 2000;
+/** Bounded re-binds of a port released this recently, in case the OS lags behind the close. */
+const REBIND_WINDOW_MS = 1000;
+const REBIND_TRIES = 5;
+const REBIND_DELAY_MS = 50;
+/** How long a release is remembered (longer than both of the above). */
+const FREEING_KEEP_MS = 60_000;
 
 /** Tracks used ports of one protocol and binds new listeners through `bind`. */
 export class PortManager {
   #ranges: Array<[number, number]>;
   readonly #used = new Set<number>();
   readonly #reserved = new Map<string, { port: number; releasedAt?: number }>();
+  /** Released ports whose socket is still closing, and when they were released. */
+  readonly #freeing = new Map<number, { freed: Promise<void>; at: number }>();
 
   constructor(allowPorts: PortRange[] = []) {
     this.#ranges = toRanges(allowPorts);
@@ -63,7 +74,17 @@ export class PortManager {
   ): Promise<{ v: T } | undefined> {
     this.#used.add(port);
     try {
-      return { v: await bind(port) };
+      const freeing = this.#freeing.get(port);
+      const recent = freeing !== undefined && Date.now() - freeing.at < REBIND_WINDOW_MS;
+      if (freeing) await waitBounded(freeing.freed, FREEING_WAIT_MS);
+      for (let i = 0;; i++) {
+        try {
+          return { v: await bind(port) };
+        } catch (err) {
+          if (!recent || i >= REBIND_TRIES) throw err;
+          await new Promise((r) => setTimeout(r, REBIND_DELAY_MS));
+        }
+      }
     } catch {
       this.#used.delete(port);
       return undefined;
@@ -113,10 +134,15 @@ export class PortManager {
     this.#sweep();
   }
 
-  /** Returns a port; the proxy name keeps a claim on it for 24 h. */
-  release(port: number): void {
+  /**
+   * Returns a port; the proxy name keeps a claim on it for 24 h. `freed` (the socket's close)
+   * resolves once the port can be bound again.
+   */
+  release(port: number, freed: Promise<void> = Promise.resolve()): void {
     this.#used.delete(port);
     const now = Date.now();
+    for (const [p, f] of this.#freeing) if (now - f.at > FREEING_KEEP_MS) this.#freeing.delete(p);
+    this.#freeing.set(port, { freed, at: now });
     for (const r of this.#reserved.values()) if (r.port === port) r.releasedAt = now;
   }
 
@@ -146,4 +172,11 @@ function inRanges(ranges: Array<[number, number]>, port: number): boolean {
 /** Whether `port` is allowed by an `allowPorts`-style list (empty = every port). */
 export function portAllowed(allowPorts: PortRange[], port: number): boolean {
   return inRanges(toRanges(allowPorts), port);
+}
+
+/** Awaits `p`, giving up silently after `ms`. */
+async function waitBounded(p: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([p, new Promise<void>((r) => timer = setTimeout(r, ms))]);
+  clearTimeout(timer);
 }

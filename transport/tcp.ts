@@ -176,6 +176,8 @@ export class TcpListener implements AsyncIterable<Conn> {
   readonly #keepAlive: boolean;
   readonly addr: NetAddr;
   #closed = false;
+  #pending: Promise<unknown> | null = null;
+  #released: Promise<void> | null = null;
 
   constructor(l: Deno.TcpListener, keepAlive = false) {
     this.#l = l;
@@ -187,8 +189,10 @@ export class TcpListener implements AsyncIterable<Conn> {
   async accept(): Promise<Conn | null> {
     if (this.#closed) return null;
     let raw: Deno.TcpConn;
+    const pending = this.#l.accept();
+    this.#pending = pending;
     try {
-      raw = await this.#l.accept();
+      raw = await pending;
     } catch (e) {
       if (
         this.#closed || e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted
@@ -196,6 +200,8 @@ export class TcpListener implements AsyncIterable<Conn> {
         return null;
       }
       throw e;
+    } finally {
+      if (this.#pending === pending) this.#pending = null;
     }
     try {
       raw.setNoDelay(true);
@@ -206,15 +212,23 @@ export class TcpListener implements AsyncIterable<Conn> {
     return new TcpConn(raw);
   }
 
-  /** Stops accepting. Idempotent. Already accepted connections stay open. */
-  close(): void {
-    if (this.#closed) return;
+  /**
+   * Stops accepting. Idempotent. Already accepted connections stay open. Resolves once the port
+   * is free again: Deno releases a listener with an accept() in flight only when that accept
+   * settles, on a later tick (deno-platform.md), while Go's Close frees it at once — so whoever
+   * binds the same port next (a reloaded proxy) awaits this.
+   */
+  close(): Promise<void> {
+    if (this.#released) return this.#released;
     this.#closed = true;
     try {
       this.#l.close();
     } catch {
       // already closed
     }
+    const pending = this.#pending;
+    this.#released = pending ? pending.then(() => {}, () => {}) : Promise.resolve();
+    return this.#released;
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Conn> {

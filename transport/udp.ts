@@ -25,6 +25,7 @@ export class UdpSocket {
   #queue: Datagram[] = [];
   #waiters: ((d: Datagram | null) => void)[] = [];
   #closed = false;
+  #released: Promise<void> | null = null;
   #error: Error | null = null;
   #connected = false;
   #addr: NetAddr = { hostname: "", port: 0 };
@@ -112,17 +113,23 @@ export class UdpSocket {
     this.#sock.setTTL(ttl);
   }
 
-  /** Closes the socket; pending recv() calls resolve to null. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
+  /**
+   * Closes the socket; pending recv() calls resolve to null. Idempotent. Resolves once the port
+   * is free again (node:dgram releases it only in its close callback, on a later tick).
+   */
+  close(): Promise<void> {
+    if (this.#released) return this.#released;
+    this.#released = new Promise<void>((resolve) => {
+      try {
+        this.#sock.close(() => resolve());
+      } catch {
+        resolve(); // already closed (e.g. after an error)
+      }
+    });
     this.#closed = true;
     this.#queue = [];
-    try {
-      this.#sock.close();
-    } catch {
-      // already closed
-    }
     for (const w of this.#waiters.splice(0)) w(null);
+    return this.#released;
   }
 }
 

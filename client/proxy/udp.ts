@@ -1,7 +1,8 @@
 /**
  * The client half of udp proxies (wire-v1.md §10): UDPPacket frames from frps become
  * datagrams on one connected local socket per user address (30 s idle), and replies travel
- * back as UDPPacket frames; a Ping every 30 s keeps the work conn alive.
+ * back as UDPPacket frames; a Ping every 30 s keeps the work conn alive. Replies and Pings wait
+ * in a 1024-message queue for the work conn writer and are dropped past it (frp's sendCh).
  *
  * @module
  */
@@ -10,6 +11,7 @@ import type { Duplex } from "../../protocol/duplex.ts";
 import { codecFor } from "../../protocol/msg/codec.ts";
 import type { Message } from "../../protocol/msg/messages.ts";
 import { decodeUdpPacket, encodeUdpPacket, udpAddrKey } from "../../protocol/udp_packet.ts";
+import { BoundedQueue } from "../../protocol/queue.ts";
 import { wrapProxyConn } from "../../protocol/wrap.ts";
 import { dialUdp, type UdpSocket } from "../../transport/mod.ts";
 import type { WorkConnContext } from "./base.ts";
@@ -18,6 +20,8 @@ import { buildProxyProtocolHeader } from "../../protocol/proxy_protocol.ts";
 
 const PING_INTERVAL_MS = 30_000;
 const MAPPING_IDLE_MS = 30_000;
+/** frp's sendCh capacity. */
+const QUEUE_SIZE = 1024;
 
 /** Serves the single udp work connection until it ends. */
 export async function handleUdpWorkConn(ctx: WorkConnContext): Promise<void> {
@@ -30,10 +34,13 @@ export async function handleUdpWorkConn(ctx: WorkConnContext): Promise<void> {
   // Messages on the work conn use the session's wire protocol (frp's msg.NewReadWriter).
   const codec = codecFor(common.transport.wireProtocol);
   const mappings = new Map<string, { sock: UdpSocket; last: number }>();
-  let writeChain = Promise.resolve();
-  const send = (m: Message) => {
-    writeChain = writeChain.then(() => codec.writeMessage(work, m)).catch(() => work.close());
-  };
+  const outbox = new BoundedQueue<Message>(QUEUE_SIZE);
+  const send = (m: Message) => void outbox.push(m);
+  (async () => {
+    for (let m = await outbox.take(); m; m = await outbox.take()) {
+      await codec.writeMessage(work, m);
+    }
+  })().catch(() => work.close());
   const ping = setInterval(() => send({ type: "Ping", body: {} }), PING_INTERVAL_MS);
   const sweep = setInterval(() => {
     const now = Date.now();
@@ -84,13 +91,14 @@ export async function handleUdpWorkConn(ctx: WorkConnContext): Promise<void> {
         })();
       }
       mapping.last = Date.now();
-      mapping.sock.send(payload);
+      mapping.sock.send(payload).catch(() => {});
     }
   } catch (err) {
     log.debug(`udp work connection closed: ${errorText(err)}`);
   } finally {
     clearInterval(ping);
     clearInterval(sweep);
+    outbox.close();
     for (const m of mappings.values()) m.sock.close();
     work.close();
   }

@@ -13,7 +13,7 @@ import { deadline } from "../../protocol/deadline.ts";
 import { decodeUdpPacket, encodeUdpPacket } from "../../protocol/udp_packet.ts";
 import { bindUdp, type UdpSocket } from "../../transport/mod.ts";
 import { openVisitorConn, type Visitor, type VisitorContext } from "./base.ts";
-import { BoundedQueue } from "./queue.ts";
+import { BoundedQueue } from "../../protocol/queue.ts";
 
 const QUEUE_SIZE = 1024;
 const READ_TIMEOUT_MS = 60_000;

@@ -31,7 +31,7 @@ interface TcpGroup {
   port: number;
   realPort: number;
   listener: TcpListener;
-  release: () => void;
+  release: (freed: Promise<void>) => void;
   members: TcpMember[];
   next: number;
 }
@@ -50,7 +50,9 @@ export class TcpGroups {
     groupKey: string,
     addr: string,
     port: number,
-    acquire: () => Promise<{ port: number; listener: TcpListener; release: () => void }>,
+    acquire: () => Promise<
+      { port: number; listener: TcpListener; release: (freed: Promise<void>) => void }
+    >,
   ): Promise<number> {
     let g = this.#groups.get(group);
     if (!g || g.members.length === 0) {
@@ -99,8 +101,7 @@ export class TcpGroups {
     g.members.splice(i, 1);
     if (g.members.length === 0) {
       this.#groups.delete(group);
-      g.listener.close();
-      g.release();
+      g.release(g.listener.close());
     }
   }
 }

@@ -8,15 +8,8 @@
  */
 import type { Duplex } from "../../protocol/duplex.ts";
 import type { MessageCodec } from "../../protocol/msg/codec.ts";
-import type { UDPPacket } from "../../protocol/msg/messages.ts";
+import { udpPacketLength } from "../../protocol/udp_packet.ts";
 import { UnexpectedEofError } from "../../protocol/errors.ts";
-
-/** Bytes a UDPPacket's base64 `c` decodes to. */
-function payloadLength(p: UDPPacket): number {
-  const c = p.c ?? "";
-  const pad = c.endsWith("==") ? 2 : c.endsWith("=") ? 1 : 0;
-  return Math.max(0, Math.floor(c.length / 4) * 3 - pad);
-}
 
 /** Options for {@link bridgeSudp}. */
 export interface SudpBridgeOptions {
@@ -55,7 +48,7 @@ export async function bridgeSudp(
         const m = await fromCodec.readMessage(from);
         if (m.type === "UDPPacket") {
           await toCodec.writeMessage(to, m);
-          opts.onBytes?.(dir, payloadLength(m.body));
+          opts.onBytes?.(dir, udpPacketLength(m.body));
         } else if (m.type === "Ping") {
           if (dir === "ba") await toCodec.writeMessage(to, m);
         } else {

@@ -40,8 +40,7 @@ export async function createTcpProxy(ctx: ProxyContext): Promise<ServerProxy> {
     close() {
       if (closed) return;
       closed = true;
-      listener.close();
-      server.tcpPorts.release(port);
+      server.tcpPorts.release(port, listener.close());
     },
   };
 }

@@ -31,7 +31,7 @@ export async function createTcpGroupProxy(ctx: ProxyContext): Promise<ServerProx
         msg.remote_port ?? 0,
         (p): TcpListener => listenTcp({ hostname: bindAddr, port: p }),
       );
-      return { port, listener: value, release: () => server.tcpPorts.release(port) };
+      return { port, listener: value, release: (freed) => server.tcpPorts.release(port, freed) };
     },
   );
   log.info(`tcp proxy listen port [${port}] in group [${group}]`);

@@ -1,6 +1,7 @@
 /**
- * A bounded FIFO with an awaitable, cancellable take — the Go channel (`sendCh`, 1024) between
- * the sudp visitor's UDP reader and whichever visitor conn is currently carrying packets.
+ * A bounded FIFO with an awaitable, cancellable take — Go frp's buffered UDPPacket channels
+ * (`sendCh`, 1024): between a UDP socket's reader and whichever work/visitor conn currently
+ * carries packets, so datagrams wait while that conn is being (re)established.
  *
  * @module
  */
