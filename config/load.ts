@@ -210,7 +210,12 @@ async function resolveTokenSource(
       }
       const env: Record<string, string> = {};
       for (const e of ts.exec!.env ?? []) env[e.name] = e.value;
-      auth.token = (await host.exec(ts.exec!.command, ts.exec!.args ?? [], env)).trim();
+      const cmd = ts.exec!.command;
+      try {
+        auth.token = (await host.exec(cmd, ts.exec!.args ?? [], env)).trim();
+      } catch (e) {
+        throw new Error(`failed to execute command ${cmd}: ${(e as Error).message}`);
+      }
     }
   } catch (e) {
     throw new ConfigError(`failed to resolve auth.tokenSource: ${(e as Error).message}`);
