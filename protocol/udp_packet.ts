@@ -5,7 +5,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { NetAddr } from "./duplex.ts";
+import { type NetAddr, netAddrText } from "./duplex.ts";
 import type { UDPPacket } from "./msg/messages.ts";
 
 /** Builds the `UDPPacket` body for one datagram. */
@@ -29,5 +29,5 @@ export function decodeUdpPacket(body: UDPPacket): { data: Uint8Array; remote: Ne
 
 /** The map key frp uses for a user address (`ip:port`, IPv6 bracketed). */
 export function udpAddrKey(a: NetAddr): string {
-  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+  return netAddrText(a);
 }

@@ -38,7 +38,7 @@ export function registerMuxRoutes(ctx: ProxyContext, o: MuxRouteOptions): Promis
     for (const f of closers.splice(0).reverse()) f();
   };
   const handle = (conn: Conn) => {
-    log.debug(`get a user connection [${conn.remoteAddr.hostname}:${conn.remoteAddr.port}]`);
+    log.info(`get a user connection [${conn.remoteAddr.hostname}:${conn.remoteAddr.port}]`);
     serveUserConn(ctx, conn);
   };
   try {

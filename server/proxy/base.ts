@@ -6,7 +6,7 @@
  * @module
  */
 import { errorText } from "../../protocol/errors.ts";
-import type { Conn, Duplex } from "../../protocol/duplex.ts";
+import { type Conn, type Duplex, endText, netAddrText } from "../../protocol/duplex.ts";
 import type { NewProxy, StartWorkConn } from "../../protocol/msg/messages.ts";
 import type { MessageCodec } from "../../protocol/msg/codec.ts";
 import { wrapProxyConn } from "../../protocol/wrap.ts";
@@ -58,7 +58,7 @@ export async function openWorkConn(ctx: ProxyContext, addrs: WorkConnAddrs): Pro
 export async function openWorkConnWithCodec(
   ctx: ProxyContext,
   addrs: WorkConnAddrs,
-): Promise<{ conn: Duplex; codec: MessageCodec }> {
+): Promise<{ conn: Duplex; codec: MessageCodec; raw: Duplex }> {
   const { msg, server } = ctx;
   const { conn, codec } = await startWorkConn(ctx, addrs);
   const wrapped = wrapProxyConn(conn, {
@@ -67,7 +67,7 @@ export async function openWorkConnWithCodec(
     useCompression: !!msg.use_compression,
   });
   const limiter = serverLimiter(ctx);
-  return { conn: limiter ? new LimitedDuplex(wrapped, limiter) : wrapped, codec };
+  return { conn: limiter ? new LimitedDuplex(wrapped, limiter) : wrapped, codec, raw: conn };
 }
 
 /**
@@ -91,6 +91,7 @@ export async function startWorkConn(ctx: ProxyContext, addrs: WorkConnAddrs): Pr
       ctx.log.warn(`failed to send message to work connection from pool: ${err}, times: ${i}`);
       continue;
     }
+    ctx.log.debug(`get a new work connection: [${endText(conn, "remoteAddr")}]`);
     return { conn, codec };
   }
   throw lastErr instanceof Error ? lastErr : new Error("failed to get work connection");
@@ -135,8 +136,9 @@ export async function serveUserConn(
   }
   let work: Duplex;
   let workCodec: MessageCodec;
+  let raw: Duplex;
   try {
-    ({ conn: work, codec: workCodec } = await openWorkConnWithCodec(ctx, {
+    ({ conn: work, codec: workCodec, raw } = await openWorkConnWithCodec(ctx, {
       src_addr: user.remoteAddr.hostname,
       src_port: user.remoteAddr.port,
       dst_addr: user.localAddr.hostname,
@@ -147,8 +149,14 @@ export async function serveUserConn(
     user.close();
     return;
   }
+  ctx.log.trace(
+    `handler user tcp connection, use_encryption: ${!!ctx.msg.use_encryption}, ` +
+      `use_compression: ${!!ctx.msg.use_compression}`,
+  );
   ctx.log.debug(
-    `join connections, workConn(l[${ctx.control.remoteAddrText}]) userConn(r[${user.remoteAddr.hostname}:${user.remoteAddr.port}])`,
+    `join connections, workConn(l[${endText(raw, "localAddr")}] r[${
+      endText(raw, "remoteAddr")
+    }]) userConn(l[${netAddrText(user.localAddr)}] r[${netAddrText(user.remoteAddr)}])`,
   );
   const join = (opts: RelayOptions): Promise<unknown> => {
     if (!userCodec || userCodec.wireProtocol === workCodec.wireProtocol) {
@@ -162,6 +170,7 @@ export async function serveUserConn(
   const stats = ctx.server.stats;
   if (!stats) {
     await join({}).catch(() => {});
+    ctx.log.debug("join connections closed");
     return;
   }
   // Dashboard statistics (behaviour.md §11.5): in = user → frpc, out = frpc → user.
@@ -172,6 +181,7 @@ export async function serveUserConn(
     onBytes: (dir, n) =>
       dir === "ab" ? stats.addTrafficIn(name, type, n) : stats.addTrafficOut(name, type, n),
   }).catch(() => {});
+  ctx.log.debug("join connections closed");
   stats.closeConnection(name, type);
   stats.addTrafficIn(name, type, 0); // frp creates the Prometheus series once a conn ends
   stats.addTrafficOut(name, type, 0);

@@ -20,7 +20,7 @@ export function startSecretProxy(ctx: ProxyContext, type: "stcp" | "sudp"): Serv
     for (;;) {
       const conn = await listener.accept();
       if (!conn) break;
-      log.debug(`get a user connection [${conn.remoteAddr.hostname}:${conn.remoteAddr.port}]`);
+      log.info(`get a user connection [${conn.remoteAddr.hostname}:${conn.remoteAddr.port}]`);
       serveUserConn(
         ctx,
         conn,

@@ -28,7 +28,7 @@ export async function createTcpProxy(ctx: ProxyContext): Promise<ServerProxy> {
         return null;
       });
       if (!user) break;
-      log.debug(`get a user connection [${user.remoteAddr.hostname}:${user.remoteAddr.port}]`);
+      log.info(`get a user connection [${user.remoteAddr.hostname}:${user.remoteAddr.port}]`);
       serveUserConn(ctx, user);
     }
   })();

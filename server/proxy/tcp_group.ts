@@ -15,7 +15,7 @@ export async function createTcpGroupProxy(ctx: ProxyContext): Promise<ServerProx
   const member = {
     name: ctx.name,
     serve: (conn: Parameters<typeof serveUserConn>[1]) => {
-      log.debug(`get a user connection [${conn.remoteAddr.hostname}:${conn.remoteAddr.port}]`);
+      log.info(`get a user connection [${conn.remoteAddr.hostname}:${conn.remoteAddr.port}]`);
       serveUserConn(ctx, conn);
     },
   };
