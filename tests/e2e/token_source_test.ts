@@ -2,12 +2,14 @@
  * `auth.tokenSource` (file and exec) end to end: the resolved token logs in to our frps and to Go
  * frps, Go frpc's exec source logs in to our frps, and the exec source is refused unless
  * `--allow-unsafe TokenSourceExec` is given (Go's error text) or Deno's --allow-run is missing
- * (a message naming the flag; the shipped tasks do not grant it).
+ * (a message naming the flag; the shipped tasks do not grant it). `auth.oidc.tokenSource` exec
+ * logs in to our OIDC frps (ours and Go frpc), and a failing command gives Go's login error.
  */
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { freePorts } from "../_helpers/ports.ts";
 import { hasGoFrp, type Impl, startFrpc, startFrps, withLogs } from "../_helpers/proc.ts";
 import { startTcpEcho, tcpRoundTrip } from "../_helpers/services.ts";
+import { startFakeIdp } from "../_helpers/oidc_idp.ts";
 
 const TOKEN = "from-a-source-7f3a";
 const UNSAFE = ["--allow-unsafe", "TokenSourceExec"];
@@ -115,3 +117,77 @@ Deno.test("tokenSource exec: refused without --allow-unsafe (Go's text), and wit
     denied[0],
   );
 });
+
+const OIDC_CLIENT = { id: "frpc-src", secret: "s3cret", audience: "frp" };
+
+/** An access token from the fake IdP, as an operator's script would fetch it. */
+async function fetchToken(tokenURL: string): Promise<string> {
+  const res = await fetch(tokenURL, {
+    method: "POST",
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: OIDC_CLIENT.id,
+      client_secret: OIDC_CLIENT.secret,
+    }),
+  });
+  return (await res.json()).access_token;
+}
+
+for (const client of ["ts", "go"] as Impl[]) {
+  Deno.test({
+    name: `tokenSource: auth.oidc.tokenSource exec [${client} frpc → ts frps]; a failing command`,
+    ignore: client === "go" && !hasGoFrp(),
+    async fn() {
+      await using idp = await startFakeIdp(OIDC_CLIENT);
+      const dir = await Deno.makeTempDir({ prefix: "frp-oidcsrc-" });
+      try {
+        await Deno.writeTextFile(`${dir}/jwt`, `${await fetchToken(idp.tokenURL)}\n`);
+        const [bindPort] = freePorts(1);
+        await using frps = await startFrps({
+          impl: "ts",
+          config: {
+            bindAddr: "127.0.0.1",
+            bindPort,
+            auth: { method: "oidc", oidc: { issuer: idp.issuer, audience: OIDC_CLIENT.audience } },
+          },
+        });
+        const frpcConfig = (command: string, args: string[]) => ({
+          serverAddr: "127.0.0.1",
+          serverPort: bindPort,
+          loginFailExit: true,
+          auth: {
+            method: "oidc",
+            oidc: { tokenSource: { type: "exec", exec: { command, args } } },
+          },
+        });
+        const denoFlags = ["--allow-run=cat,false"];
+        await using ok = await startFrpc({
+          impl: client,
+          config: frpcConfig("cat", [`${dir}/jwt`]),
+          args: UNSAFE,
+          denoFlags,
+        });
+        await ok.kill();
+        await using bad = await startFrpc({
+          impl: client,
+          config: frpcConfig("false", []),
+          args: UNSAFE,
+          denoFlags,
+          waitFor: null,
+        });
+        assertEquals((await bad.waitExit(20_000)).code, 1, bad.output());
+        await withLogs([frps, bad], () => {
+          assert(
+            bad.lines.includes(
+              "login to the server failed: couldn't acquire OIDC token for login: failed to execute command false: exit status 1. With loginFailExit enabled, no additional retries will be attempted",
+            ),
+            "Go's message",
+          );
+          return Promise.resolve();
+        });
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+}
