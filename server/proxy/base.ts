@@ -40,6 +40,11 @@ export interface ProxyContext {
 /** Creates and starts one proxy type; throws an Error whose message goes to the client. */
 export type ProxyFactory = (ctx: ProxyContext) => Promise<ServerProxy>;
 
+/** frps's line for each accepted user connection (Go logs it at info). */
+export function userConnLine(user: Conn): string {
+  return `get a user connection [${netAddrText(user.remoteAddr)}]`;
+}
+
 /** Address fields of StartWorkConn describing the user connection. */
 export type WorkConnAddrs = Pick<StartWorkConn, "src_addr" | "src_port" | "dst_addr" | "dst_port">;
 
@@ -124,8 +129,7 @@ export async function serveUserConn(
 ): Promise<void> {
   const plugins = ctx.server.plugins;
   if (plugins?.has("NewUserConn")) {
-    const { hostname, port } = user.remoteAddr;
-    const remote = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+    const remote = netAddrText(user.remoteAddr);
     try {
       await plugins.newUserConn(ctx.control.pluginUser, ctx.name, ctx.msg.proxy_type ?? "", remote);
     } catch (err) {
