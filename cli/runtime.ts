@@ -1,6 +1,7 @@
 /**
  * Runtime glue shared by the frps and frpc entrypoints: the logger from `log.*` settings and
- * the host facts Login reports. Only entrypoints import this.
+ * the host facts Login reports. Only entrypoints (and frps's in-process SSH gateway client)
+ * import this.
  *
  * @module
  */

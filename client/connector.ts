@@ -65,7 +65,11 @@ export class Connector {
     // transport.proxyURL is the first dial hook (wire-v1.md §13): 0x17/TLS/websocket go
     // through the proxy tunnel.
     const target = { hostname: cfg.serverAddr, port: cfg.serverPort };
-    const dialOpts = { timeoutMs: t.dialServerTimeout * 1000, localIP: t.connectServerLocalIP };
+    const dialOpts = {
+      timeoutMs: t.dialServerTimeout * 1000,
+      localIP: t.connectServerLocalIP,
+      keepAliveSec: t.dialServerKeepalive,
+    };
     // kcp: one KCP session per physical connection; golib's dialKCPServer ignores the proxy
     // URL and local IP, and TLS (0x17 first) then runs on top as on TCP.
     const tcp = t.protocol === "kcp"

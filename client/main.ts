@@ -7,13 +7,16 @@
 import { type CommandLine, runPrologue } from "../cli/command.ts";
 import { createLogger, hostInfo, println } from "../cli/runtime.ts";
 import {
+  absPath,
   type ClientConfig,
   ConfigError,
   loadClientConfig,
+  unsupportedSettings,
   verifyClientConfig,
 } from "../config/mod.ts";
 import { CLIENT_VERSION, LoginError } from "./service.ts";
 import { startClient } from "./mod.ts";
+import { ConfigStore } from "./store.ts";
 import { ADMIN_COMMANDS, runAdminCommand } from "./api/cli.ts";
 import { runNathole } from "./nathole/cli.ts";
 import { parseQuickCommand, QUICK_PROXY_TYPES } from "./quick.ts";
@@ -46,9 +49,10 @@ Available Commands:
   xtcp        Run frpc with a single xtcp proxy
 
 Flags:
-  -c, --config string   config file of frpc (default "./frpc.ini")
-  -v, --version         version of frpc
-      --strict-config   strict config parsing mode, unknown fields will cause errors (default true)`;
+  -c, --config string       config file of frpc (default "./frpc.ini")
+      --config-dir string   config directory, run one frpc service for each file in config directory
+  -v, --version             version of frpc
+      --strict-config       strict config parsing mode, unknown fields will cause errors (default true)`;
 
 /** Runs the frpc CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -76,6 +80,17 @@ export async function main(argv: string[]): Promise<number> {
   });
   if (typeof cli === "number") return cli;
   const { configPath, loadOptions } = cli;
+  const configDir = cli.parsed.flags["config-dir"];
+  if (typeof configDir === "string" && configDir !== "") {
+    return await runMultipleClients(configDir, loadOptions);
+  }
+  return await runClient(configPath, loadOptions);
+}
+
+type LoadOpts = { strict: boolean; allowUnsafe: string[] };
+
+/** Go's runClient: load one config file and run a client for it. */
+async function runClient(configPath: string, loadOptions: LoadOpts): Promise<number> {
   let loaded;
   try {
     loaded = await loadClientConfig(configPath, loadOptions);
@@ -85,6 +100,34 @@ export async function main(argv: string[]): Promise<number> {
   }
   for (const w of loaded.warnings) println(`WARNING: ${w}`);
   return await runService(loaded.config, configPath, loadOptions.allowUnsafe);
+}
+
+/**
+ * `--config_dir`: Go's runMultipleClients — one client per regular file under `dir` (walked
+ * recursively in lexical order), all in this process; exit 0 once every client has ended.
+ */
+async function runMultipleClients(dir: string, loadOptions: LoadOpts): Promise<number> {
+  const files: string[] = [];
+  const walk = async (d: string) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(d));
+    } catch {
+      return; // Go's WalkDir callback skips unreadable entries
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.isDirectory) await walk(`${d}/${e.name}`);
+      else files.push(`${d}/${e.name}`);
+    }
+  };
+  await walk(dir.replace(/\/+$/, "") || "/");
+  await Promise.all(files.map(async (path) => {
+    if (await runClient(path, loadOptions) !== 0) {
+      println(`frpc service error for config file [${path}]`);
+    }
+  }));
+  return 0;
 }
 
 /** `frpc <type> …` / `frpc <type> visitor …`: one proxy or visitor from flags. */
@@ -103,8 +146,22 @@ async function runService(
   configPath: string,
   allowUnsafe: string[],
 ): Promise<number> {
+  // store.path (Go's runClientWithAggregator): relative to the config file's directory.
+  let store: { store: ConfigStore; base: ClientConfig } | undefined;
+  if (config.store.path) {
+    let path = config.store.path;
+    if (configPath && !path.startsWith("/")) path = absPath(Deno.cwd(), `${configPath}/../${path}`);
+    try {
+      store = { store: await ConfigStore.open(path), base: config };
+    } catch (err) {
+      println(`failed to create store source: ${(err as Error).message}`);
+      return 1;
+    }
+    config = store.store.merge(config);
+  }
   const log = createLogger(config.log);
   const rootLog = log.child("sub/root.ts");
+  for (const w of unsupportedSettings("client", config)) rootLog.warn(w);
   if (configPath) {
     rootLog.info(
       `start frpc service for config file [${configPath}] with aggregated configuration`,
@@ -118,7 +175,7 @@ async function runService(
     if (config.webServer.port > 0) {
       // Lazy: the admin API (and the embedded web UI) costs idle RSS; load it only when enabled.
       const { startAdminApi } = await import("./api/mod.ts");
-      await startAdminApi({ service: client, configPath, allowUnsafe, log });
+      await startAdminApi({ service: client, configPath, allowUnsafe, log, store });
     }
   } catch (err) {
     println(err instanceof Error ? err.message : String(err));

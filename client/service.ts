@@ -29,6 +29,7 @@ import { deadline, sleep } from "../protocol/deadline.ts";
 import type { ClientConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { Connector } from "./connector.ts";
+import { setDnsServer } from "../transport/mod.ts";
 import { ClientControl } from "./control.ts";
 
 /** The frp version we announce in Login. */
@@ -74,6 +75,8 @@ export class ClientService {
     this.#auth = createClientAuth(cfg.auth);
     this.#log = log;
     this.#host = host;
+    // Go's client/service.go: a process-wide resolver, set (never cleared) by a client.
+    if (cfg.dnsServer) setDnsServer(cfg.dnsServer);
   }
 
   /** The current session, if logged in. */

@@ -13,6 +13,7 @@ import type {
   ProxyConfig,
   QUICOptions,
   ServerConfig,
+  ServerUserConfig,
   VisitorConfig,
   WebServerConfig,
 } from "./types.ts";
@@ -62,6 +63,22 @@ function completeWebServer(v: unknown, defaultAddr = "127.0.0.1"): WebServerConf
   return out;
 }
 
+function completeServerUser(u: Any): ServerUserConfig {
+  return {
+    ...u,
+    user: u.user ?? "",
+    proxyTypes: u.proxyTypes ?? [],
+    allowPorts: u.allowPorts ?? [],
+    subdomains: u.subdomains ?? [],
+    customDomains: u.customDomains ?? [],
+    maxProxies: u.maxProxies ?? 0,
+    maxConnections: u.maxConnections ?? 0,
+    loginAllowIPs: u.loginAllowIPs ?? [],
+    userConnAllowIPs: u.userConnAllowIPs ?? [],
+    connRateLimit: u.connRateLimit ?? 0,
+  };
+}
+
 /** Fill frps defaults. Input must already be decoded (canonical names, right types). */
 export function completeServer(input: unknown): ServerConfig {
   const c = obj(input);
@@ -84,6 +101,8 @@ export function completeServer(input: unknown): ServerConfig {
         skipExpiryCheck: obj(auth.oidc).skipExpiryCheck ?? false,
         skipIssuerCheck: obj(auth.oidc).skipIssuerCheck ?? false,
       },
+      users: (auth.users ?? []).map(completeServerUser),
+      allowUnlistedUsers: auth.allowUnlistedUsers ?? false,
     },
     bindAddr,
     bindPort: emptyOr(c.bindPort, 7000),

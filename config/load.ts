@@ -25,6 +25,7 @@ import type {
   ServerConfigInput,
   VisitorConfig,
 } from "./types.ts";
+import { unsupportedSettings } from "./unsupported.ts";
 import {
   validateClientCommon,
   validateProxy,
@@ -457,7 +458,11 @@ async function verify(
   try {
     const o = { ...opts, resolveTokenSource: false };
     const r = bin === "frps" ? await loadServerConfig(path, o) : await loadClientConfig(path, o);
-    const out = r.warnings.filter((w) => w !== INI_DEPRECATION_WARNING).map((w) => `WARNING: ${w}`);
+    const unsupported = bin === "frps"
+      ? unsupportedSettings("server", r.config as ServerConfig)
+      : unsupportedSettings("client", r.config as ClientConfig);
+    const out = [...r.warnings.filter((w) => w !== INI_DEPRECATION_WARNING), ...unsupported]
+      .map((w) => `WARNING: ${w}`);
     out.push(`${bin}: the configuration file ${path} syntax is ok`);
     return { ok: true, output: out, exitCode: 0 };
   } catch (e) {

@@ -22,7 +22,17 @@ export {
   verifyServerConfig,
 } from "./load.ts";
 export { type ConfigHost, denoHost } from "./_fs.ts";
-export { parseBandwidth, validatePort } from "./validate.ts";
+export { parseBandwidth, validatePort, validateProxy, validateVisitor } from "./validate.ts";
+export { completeProxy, completeVisitor } from "./complete.ts";
+export {
+  decodeDefinition,
+  decodeStoreData,
+  encodeStoreData,
+  type StoreData,
+  type StoreEntry,
+  type StoreKind,
+} from "./store.ts";
+export { unsupportedSettings } from "./unsupported.ts";
 export {
   NumberPair,
   parseNumberRange,

@@ -68,6 +68,25 @@ export const serverSchema: Schema = st("ServerConfig", {
       skipExpiryCheck: B,
       skipIssuerCheck: B,
     }),
+    users: {
+      k: "array",
+      of: st("ServerUserConfig", {
+        user: S,
+        token: S,
+        oidcSubject: S,
+        proxyTypes: strArr,
+        allowPorts: { k: "array", of: st("PortsRange", { start: I, end: I, single: I }) },
+        subdomains: strArr,
+        customDomains: strArr,
+        maxProxies: I,
+        maxConnections: I,
+        bandwidthLimit: S,
+        loginAllowIPs: strArr,
+        userConnAllowIPs: strArr,
+        connRateLimit: I,
+      }),
+    },
+    allowUnlistedUsers: B,
   }),
   bindAddr: S,
   bindPort: I,
@@ -109,6 +128,14 @@ export const serverSchema: Schema = st("ServerConfig", {
     k: "array",
     of: st("HTTPPluginOptions", { name: S, addr: S, path: S, ops: strArr, tlsVerify: B }),
   },
+  // Beyond frp: the request inspector (config/inspector.ts).
+  inspector: st("InspectorConfig", {
+    enable: B,
+    proxies: strArr,
+    maxRequests: I,
+    maxBodyPreviewBytes: I,
+    maxBufferBytes: I,
+  }),
 });
 
 export const clientCommonFields: Record<string, Schema> = {

@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { InspectorConfig } from "./inspector.ts";
+
 // ---------------------------------------------------------------- common pieces
 
 export type AuthMethod = "token" | "oidc";
@@ -96,6 +98,37 @@ export interface ServerAuthConfig {
     skipExpiryCheck: boolean;
     skipIssuerCheck: boolean;
   };
+  /** Per-user tokens and limits (beyond Go frp, docs/beyond-frp.md). */
+  users: ServerUserConfig[];
+  /** With `users` set: may a login whose `user` is not listed use `auth.token`? default false */
+  allowUnlistedUsers: boolean;
+}
+
+/** One `[[auth.users]]` entry; empty lists and 0 mean "no limit" (beyond Go frp). */
+export interface ServerUserConfig {
+  /** Matched against the Login's `user` (frpc's `user`). */
+  user: string;
+  /** The user's token (method token): the privilege key and encryption use it. */
+  token?: string;
+  /** Method oidc: the subject the user's OIDC token must carry. */
+  oidcSubject?: string;
+  proxyTypes: string[];
+  allowPorts: PortsRange[];
+  /** `subdomain` values the user may claim (`*` wildcards). */
+  subdomains: string[];
+  /** `customDomains` the user may claim (`*` wildcards, e.g. `*.alice.example.com`). */
+  customDomains: string[];
+  maxProxies: number;
+  /** Concurrent user connections across the user's proxies. */
+  maxConnections: number;
+  /** Aggregate over every proxy of the user, both directions ("1MB", "512KB"). */
+  bandwidthLimit?: string;
+  /** CIDRs (or addresses) frpc may log in from. */
+  loginAllowIPs: string[];
+  /** CIDRs (or addresses) user connections to the user's proxies may come from. */
+  userConnAllowIPs: string[];
+  /** New user connections per second across the user's proxies. */
+  connRateLimit: number;
 }
 
 export interface ServerTransportConfig {
@@ -142,6 +175,8 @@ export interface ServerConfig {
   natholeAnalysisDataReserveHours: number;
   allowPorts: PortsRange[];
   httpPlugins: HTTPPluginOptions[];
+  /** Beyond frp: `[inspector]` (config/inspector.ts); defaults applied where it is used. */
+  inspector?: InspectorConfig;
 }
 
 // ---------------------------------------------------------------- client

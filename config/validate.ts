@@ -10,10 +10,14 @@ import type {
   LogConfig,
   ProxyConfig,
   ServerConfig,
+  ServerUserConfig,
   ValueSource,
   VisitorConfig,
   WebServerConfig,
 } from "./types.ts";
+import { PROXY_TYPES } from "./types.ts";
+import { parseCidr } from "../protocol/cidr.ts";
+import { validateInspector } from "./inspector.ts";
 
 export interface ValidationResult {
   errors: string[];
@@ -136,6 +140,9 @@ export function validateServer(c: ServerConfig, allowUnsafe: string[] = []): Val
   errors.push(...validateAuth(c.auth, allowUnsafe, false));
   errors.push(...validateLog(c.log));
   errors.push(...validateWebServer(c.webServer));
+  const inspector = validateInspector(c.inspector, c.webServer.port > 0);
+  errors.push(...inspector.errors);
+  warnings.push(...inspector.warnings);
   for (
     const [v, name] of [
       [c.bindPort, "bindPort"],
@@ -149,12 +156,57 @@ export function validateServer(c: ServerConfig, allowUnsafe: string[] = []): Val
     const e = validatePort(v, name);
     if (e) errors.push(e);
   }
+  errors.push(...validateUsers(c.auth.users, c.auth.method));
   for (const p of c.httpPlugins) {
     if (!p.ops.every((o) => SUPPORTED_PLUGIN_OPS.includes(o))) {
       errors.push(`invalid plugin ops, optional values are ${list(SUPPORTED_PLUGIN_OPS)}`);
     }
   }
   return { errors, warnings };
+}
+
+/** `[[auth.users]]` (beyond Go frp): names, credentials per method, types, CIDRs, limits. */
+function validateUsers(users: ServerUserConfig[], method: string): string[] {
+  const errs: string[] = [];
+  const seen = new Set<string>();
+  for (const [i, u] of users.entries()) {
+    const at = `auth.users[${u.user || i}]`;
+    if (!u.user) errs.push(`auth.users[${i}]: user is required`);
+    else if (seen.has(u.user)) errs.push(`auth.users: duplicate user [${u.user}]`);
+    seen.add(u.user);
+    if (method === "token" && !u.token) {
+      errs.push(`${at}: token is required with auth.method "token"`);
+    }
+    if (method === "oidc" && u.token) {
+      errs.push(`${at}: token needs auth.method "token" (use oidcSubject)`);
+    }
+    if (method !== "oidc" && u.oidcSubject) {
+      errs.push(`${at}: oidcSubject needs auth.method "oidc"`);
+    }
+    for (const t of u.proxyTypes) {
+      if (!(PROXY_TYPES as readonly string[]).includes(t)) {
+        errs.push(
+          `${at}: invalid proxy type [${t}], optional values are ${list([...PROXY_TYPES])}`,
+        );
+      }
+    }
+    for (const c of [...u.loginAllowIPs, ...u.userConnAllowIPs]) {
+      if (!parseCidr(c)) errs.push(`${at}: invalid CIDR or IP [${c}]`);
+    }
+    for (
+      const [k, v] of [["maxProxies", u.maxProxies], ["maxConnections", u.maxConnections], [
+        "connRateLimit",
+        u.connRateLimit,
+      ]] as const
+    ) {
+      if (v < 0) errs.push(`${at}: ${k} must not be negative`);
+    }
+    if (u.bandwidthLimit) {
+      const e = bandwidthError(u.bandwidthLimit);
+      if (e) errs.push(`${at}: bandwidthLimit: ${e}`);
+    }
+  }
+  return errs;
 }
 
 /** frpc common config validation (`includeDirExists` checks include directories). */

@@ -55,6 +55,8 @@ export interface WebServerOptions {
   tls?: { certFile?: string; keyFile?: string };
   routes: Route[];
   log: Logger;
+  /** Current basic-auth credentials, asked per request (frps hot reload); overrides user/password. */
+  credentials?: () => { user?: string; password?: string };
 }
 
 /** A running API server. */
@@ -161,13 +163,14 @@ async function runHandler(c: Compiled, r: ApiRequest): Promise<Response> {
 
 /** Builds the request handler for a route table (exported for in-process tests). */
 export function apiHandler(
-  opts: Pick<WebServerOptions, "routes" | "user" | "password" | "log">,
+  opts: Pick<WebServerOptions, "routes" | "user" | "password" | "log" | "credentials">,
 ): (req: Request) => Promise<Response> {
   const table = compile(opts.routes);
-  const user = opts.user ?? "";
-  const password = opts.password ?? "";
-  const authOn = user !== "" || password !== "";
   return async (req) => {
+    const creds = opts.credentials?.() ?? opts;
+    const user = creds.user ?? "";
+    const password = creds.password ?? "";
+    const authOn = user !== "" || password !== "";
     const url = new URL(req.url);
     const segs = url.pathname.split("/").slice(1).map(decodeSeg);
     let found: Compiled | undefined;

@@ -51,14 +51,14 @@ function timestamp(d: Date): string {
 
 /** A logger bound to a source tag and a list of `[prefix]` context values. */
 export class Logger {
-  readonly #opts: Required<LoggerOptions>;
-  readonly #rank: number;
+  /** Shared with every child, so {@link setLevel} (frps hot reload) reaches them all. */
+  #opts: Required<LoggerOptions> & { rank: number };
   readonly #source: string;
   #prefix: string;
 
   constructor(options: LoggerOptions, source = "frp", prefixes: string[] = []) {
-    this.#opts = { level: "info", color: false, ...options };
-    this.#rank = LEVEL_RANK[this.#opts.level];
+    const level = options.level ?? "info";
+    this.#opts = { color: false, ...options, level, rank: LEVEL_RANK[level] };
     this.#source = source;
     this.#prefix = prefixes.map((p) => `[${p}] `).join("");
   }
@@ -66,6 +66,7 @@ export class Logger {
   /** A logger writing to the same sink with another source tag and extra prefixes. */
   child(source?: string, ...prefixes: string[]): Logger {
     const l = new Logger(this.#opts, source ?? this.#source);
+    l.#opts = this.#opts;
     l.#prefix = this.#prefix + prefixes.map((p) => `[${p}] `).join("");
     return l;
   }
@@ -75,13 +76,19 @@ export class Logger {
     return this.#opts.level;
   }
 
+  /** Changes the level of this logger, its parent and every child (they share it). */
+  setLevel(level: LogLevel): void {
+    this.#opts.level = level;
+    this.#opts.rank = LEVEL_RANK[level];
+  }
+
   /** Whether a line at `level` would be written. */
   enabled(level: LogLevel): boolean {
-    return LEVEL_RANK[level] >= this.#rank;
+    return LEVEL_RANK[level] >= this.#opts.rank;
   }
 
   #write(level: LogLevel, msg: string): void {
-    if (LEVEL_RANK[level] < this.#rank) return;
+    if (LEVEL_RANK[level] < this.#opts.rank) return;
     let line = `${timestamp(new Date())} [${
       LEVEL_LETTER[level]
     }] [${this.#source}] ${this.#prefix}${msg}\n`;

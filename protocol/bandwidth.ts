@@ -61,6 +61,17 @@ export class RateLimiter {
     return this.#tokens >= 0 ? 0 : (-this.#tokens / this.rate) * 1000;
   }
 
+  /** Takes `n` tokens if the bucket holds them now (Go's AllowN); never goes negative. */
+  tryTake(n: number): boolean {
+    const now = this.#now();
+    const elapsed = Math.max(0, now - this.#last) / 1000;
+    this.#tokens = Math.min(this.burst, this.#tokens + elapsed * this.rate);
+    this.#last = now;
+    if (this.#tokens < n) return false;
+    this.#tokens -= n;
+    return true;
+  }
+
   /** Waits until `n` tokens are available (Go's WaitN). */
   async wait(n: number): Promise<void> {
     const ms = this.reserve(n);

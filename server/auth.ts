@@ -10,31 +10,52 @@ import { privilegeKey } from "../protocol/crypto/mod.ts";
 import { timingSafeEqualString } from "../protocol/ids.ts";
 import type { AuthScope, ServerAuthConfig } from "../config/types.ts";
 
-/** Checks client proofs; each method resolves to an error text, or undefined when valid. */
-export interface AuthVerifier {
-  verifyLogin(m: Login): Promise<string | undefined>;
-  verifyPing(m: Ping): Promise<string | undefined>;
-  verifyNewWorkConn(m: NewWorkConn): Promise<string | undefined>;
+/** What one login must prove beyond the server-wide settings (an `auth.users` entry). */
+export interface LoginExpectation {
+  /** The user's own token instead of `auth.token`. */
+  token?: string;
+  /** OIDC: the subject the token must carry. */
+  oidcSubject?: string;
+  /** The user name, for error texts. */
+  user?: string;
 }
+
+/**
+ * Checks client proofs; each method resolves to an error text, or undefined when valid. Ping and
+ * NewWorkConn proofs are checked against the token the session logged in with (`token`), so a
+ * reload that changes `auth.token` leaves established sessions working.
+ */
+export interface AuthVerifier {
+  verifyLogin(m: Login, expect?: LoginExpectation): Promise<string | undefined>;
+  verifyPing(m: Ping, token?: string): Promise<string | undefined>;
+  verifyNewWorkConn(m: NewWorkConn, token?: string): Promise<string | undefined>;
+}
+
+/** Go's AlwaysPassVerifier: the SSH gateway's virtual client once SSH authenticated the user. */
+export const ALWAYS_PASS_VERIFIER: AuthVerifier = {
+  verifyLogin: () => Promise.resolve(undefined),
+  verifyPing: () => Promise.resolve(undefined),
+  verifyNewWorkConn: () => Promise.resolve(undefined),
+};
 
 /** The `token` method: `privilege_key == md5hex(token + timestamp)`, no freshness window. */
 export function createTokenVerifier(token: string, scopes: AuthScope[]): AuthVerifier {
-  const ok = (m: { privilege_key?: string; timestamp?: number }) =>
-    timingSafeEqualString(privilegeKey(token, m.timestamp ?? 0), m.privilege_key ?? "");
+  const ok = (m: { privilege_key?: string; timestamp?: number }, t = token) =>
+    timingSafeEqualString(privilegeKey(t, m.timestamp ?? 0), m.privilege_key ?? "");
   return {
-    verifyLogin: (m) =>
+    verifyLogin: (m, expect) =>
       Promise.resolve(
-        ok(m) ? undefined : "token in login doesn't match token from configuration",
+        ok(m, expect?.token) ? undefined : "token in login doesn't match token from configuration",
       ),
-    verifyPing: (m) =>
+    verifyPing: (m, t) =>
       Promise.resolve(
-        !scopes.includes("HeartBeats") || ok(m)
+        !scopes.includes("HeartBeats") || ok(m, t)
           ? undefined
           : "token in heartbeat doesn't match token from configuration",
       ),
-    verifyNewWorkConn: (m) =>
+    verifyNewWorkConn: (m, t) =>
       Promise.resolve(
-        !scopes.includes("NewWorkConns") || ok(m)
+        !scopes.includes("NewWorkConns") || ok(m, t)
           ? undefined
           : "token in NewWorkConn doesn't match token from configuration",
       ),

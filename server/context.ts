@@ -15,13 +15,16 @@ import { ServerStats } from "./api/stats.ts";
 import { VisitorRegistry } from "./visitor/mod.ts";
 import { ServerPluginManager } from "../plugins/server/mod.ts";
 import { NatHoleController } from "./nathole/controller.ts";
+import { UserRegistry } from "./users.ts";
+import { Inspector } from "./inspect/mod.ts";
 
 /** The version we report to clients (LoginResp.version) and in `-v`. */
 export const FRP_VERSION = "0.70.1";
 
 /** Shared server state. */
 export class ServerContext {
-  readonly config: ServerConfig;
+  /** Replaced as a whole by a hot reload (server/reload.ts); read it per use, never cache it. */
+  config: ServerConfig;
   readonly log: Logger;
   readonly tcpPorts: PortManager;
   readonly udpPorts: PortManager;
@@ -38,9 +41,15 @@ export class ServerContext {
   /** Listeners of stcp/sudp proxies that visitor conns are queued on (server/visitor/). */
   readonly visitors: VisitorRegistry = new VisitorRegistry();
   /** `httpPlugins` (behaviour.md §10); undefined when none are configured. */
-  readonly plugins: ServerPluginManager | undefined;
+  plugins: ServerPluginManager | undefined;
   /** The xtcp NAT-hole broker (server/nathole/). */
   readonly natHole: NatHoleController;
+  /** `[[auth.users]]`: per-user tokens, limits and usage (server/users.ts). */
+  readonly users: UserRegistry;
+  /** Loads the config source again and applies it (undefined: frps has no config file). */
+  reload: (() => Promise<void>) | undefined;
+  /** Beyond frp: the request inspector of http proxies (server/inspect/). */
+  readonly inspector: Inspector;
   /** Checks Login/Ping/NewWorkConn proofs; the service replaces it for OIDC at start. */
   auth: AuthVerifier;
 
@@ -48,6 +57,7 @@ export class ServerContext {
     this.auth = createTokenVerifier(config.auth.token ?? "", config.auth.additionalScopes);
     this.config = config;
     this.log = log;
+    this.users = new UserRegistry(config.auth);
     this.tcpPorts = new PortManager(config.allowPorts);
     this.udpPorts = new PortManager(config.allowPorts);
     this.vhost = new VhostRuntime(config, log);
@@ -58,9 +68,18 @@ export class ServerContext {
       config.natholeAnalysisDataReserveHours * 3600_000,
       log.child("nathole/controller.ts"),
     );
+    // The inspector is viewed through the dashboard: without it, nothing is captured (a
+    // validation warning says so).
+    this.inspector = new Inspector(
+      config.webServer.port > 0 ? config.inspector : undefined,
+      log.child("server/inspect"),
+    );
   }
 
-  /** The token that keys control and work-conn encryption (wire-v1.md §6.5). */
+  /**
+   * The server-wide token (wire-v1.md §6.5). A session keys its encryption with the token it
+   * logged in with (`Control.token`), which a reload or a per-user token may make different.
+   */
   get token(): string {
     return this.config.auth.token ?? "";
   }

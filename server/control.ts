@@ -14,6 +14,8 @@ import { type WorkConn, WorkConnPool } from "./work_conn_pool.ts";
 import type { ServerProxy } from "./proxy/base.ts";
 import { PROXY_FACTORIES } from "./proxy/mod.ts";
 import type { PluginUserInfo } from "../plugins/server/mod.ts";
+import type { UserState } from "./users.ts";
+import type { AuthVerifier } from "./auth.ts";
 
 const PORT_PROXY_TYPES = new Set(["tcp", "udp"]);
 
@@ -31,6 +33,12 @@ export class Control {
   readonly proxyMsgs: Map<string, NewProxy> = new Map();
   /** The wire protocol the client logged in with (v1 or v2 frames on the control channel). */
   readonly codec: MessageCodec;
+  /** The token this session logged in with: keys its encryption and later proofs. */
+  readonly token: string;
+  /** The `[[auth.users]]` entry the session logged in as (limits); undefined when unlisted. */
+  readonly userState: UserState | undefined;
+  /** A fixed verifier for this session (the SSH gateway's always-pass), else the server's. */
+  readonly #auth: AuthVerifier | undefined;
   readonly #conn: Duplex;
   readonly #pool: WorkConnPool;
   #writeChain: Promise<void> = Promise.resolve();
@@ -47,8 +55,14 @@ export class Control {
     runId: string,
     remoteAddrText: string,
     codec: MessageCodec,
+    token: string = server.token,
+    userState?: UserState,
+    auth?: AuthVerifier,
   ) {
     this.server = server;
+    this.token = token;
+    this.userState = userState;
+    this.#auth = auth;
     this.#conn = conn;
     this.codec = codec;
     this.login = login;
@@ -78,6 +92,11 @@ export class Control {
   }
 
   /** Starts the message loop; requests the initial work connections first. */
+  /** Checks this session's Ping / NewWorkConn proofs (Go's sessionCtx.AuthVerifier). */
+  get auth(): AuthVerifier {
+    return this.#auth ?? this.server.auth;
+  }
+
   start(): void {
     this.server.stats?.clientLogin({
       user: this.login.user ?? "",
@@ -148,7 +167,7 @@ export class Control {
                 err = errorText(e);
               }
             }
-            err ??= await this.server.auth.verifyPing(ping);
+            err ??= await this.auth.verifyPing(ping, this.token);
             if (err) {
               // Like Go: answer with the reason; frpc closes the session on a Pong error.
               this.log.warn(`received invalid ping: ${err}`);
@@ -210,6 +229,8 @@ export class Control {
       }
       const factory = PROXY_FACTORIES[type];
       if (!factory) throw new Error(`proxy type [${type}] is not supported`);
+      const userErr = this.userState?.admitProxy(msg);
+      if (userErr) throw new Error(userErr);
       if (usesPort) this.#portsUsed++;
       let pxy: ServerProxy;
       try {
@@ -222,15 +243,18 @@ export class Control {
         });
       } catch (err) {
         if (usesPort) this.#portsUsed--;
+        this.userState?.proxyClosed();
         throw err;
       }
       if (this.#closed) {
         pxy.close();
+        this.userState?.proxyClosed();
         return;
       }
       if (this.server.proxies.has(name)) {
         // another client took the name while this one was binding
         pxy.close();
+        this.userState?.proxyClosed();
         throw new Error(`proxy name [${name}] is already in use`);
       }
       this.proxies.set(name, pxy);
@@ -261,6 +285,7 @@ export class Control {
     if (this.server.proxies.get(name) === pxy) this.server.proxies.delete(name);
     this.proxyMsgs.delete(name);
     if (PORT_PROXY_TYPES.has(pxy.type)) this.#portsUsed--;
+    this.userState?.proxyClosed();
     pxy.close();
     this.server.stats?.closeProxy(name, pxy.type);
     this.server.plugins?.closeProxy(this.pluginUser, name);
@@ -275,6 +300,7 @@ export class Control {
     for (const [name, pxy] of this.proxies) {
       this.server.log.child("proxy/proxy.ts", this.runId, name).info("proxy closing");
       if (this.server.proxies.get(name) === pxy) this.server.proxies.delete(name);
+      this.userState?.proxyClosed();
       pxy.close();
       this.server.stats?.closeProxy(name, pxy.type);
       this.server.plugins?.closeProxy(this.pluginUser, name);

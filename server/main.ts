@@ -11,10 +11,12 @@ import {
   ConfigError,
   loadServerConfig,
   serverConfigFromFlags,
+  unsupportedSettings,
   verifyServerConfig,
 } from "../config/mod.ts";
 import { FRP_VERSION } from "./context.ts";
 import { startServer } from "./mod.ts";
+import { runReloadCommand } from "./reload_cli.ts";
 
 const FLAGS = {
   string: [
@@ -62,6 +64,7 @@ Usage:
 
 Available Commands:
   verify      Verify that the configures is valid
+  reload      Hot-Reload frps configuration (through the dashboard API)
 
 Flags:
   -c, --config string   config file of frps
@@ -78,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
     version: FRP_VERSION,
     defaultConfig: "",
     verify: verifyServerConfig,
+    subcommands: { reload: (c) => runReloadCommand(c.configPath, c.loadOptions) },
   });
   if (typeof cli === "number") return cli;
   const { configPath, loadOptions } = cli;
@@ -96,10 +100,21 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const log = createLogger(config.log);
+  for (const w of unsupportedSettings("server", config)) log.child("frps/root.ts").warn(w);
   if (configPath) log.child("frps/root.ts").info(`frps uses config file: ${configPath}`);
   else log.child("frps/root.ts").info("frps uses command line arguments for config");
   try {
-    const server = await startServer(config, { log });
+    const loadOptions = cli.loadOptions;
+    const server = await startServer(config, {
+      log,
+      loadConfig: configPath
+        ? async () => {
+          const next = await loadServerConfig(configPath, loadOptions);
+          for (const w of next.warnings) log.child("frps/root.ts").warn(w);
+          return next.config;
+        }
+        : undefined,
+    });
     log.child("frps/root.ts").info("frps started successfully");
     const stop = () => {
       server.close();
@@ -107,6 +122,17 @@ export async function main(argv: string[]): Promise<number> {
     };
     Deno.addSignalListener("SIGINT", stop);
     Deno.addSignalListener("SIGTERM", stop);
+    // SIGHUP reloads the config file (beyond Go frp; works without the dashboard). Windows
+    // has no SIGHUP: the dashboard's PUT /api/reload is the way there.
+    if (Deno.build.os !== "windows") {
+      Deno.addSignalListener("SIGHUP", () => {
+        if (!server.ctx.reload) {
+          log.child("frps/root.ts").warn("frps has no config file to reload");
+          return;
+        }
+        server.ctx.reload().catch(() => {}); // already logged
+      });
+    }
     await new Promise(() => {});
   } catch (err) {
     println(err instanceof Error ? err.message : String(err));

@@ -14,6 +14,11 @@ export { FRP_VERSION } from "./context.ts";
 export interface StartServerOptions {
   /** Where log lines go. @default no logging */
   log?: Logger;
+  /**
+   * Reads the config again for a hot reload (SIGHUP, `PUT /api/reload`, `frps reload`);
+   * without it frps cannot reload.
+   */
+  loadConfig?: () => Promise<ServerConfig>;
 }
 
 /** Starts frps with a completed config; resolves once bindPort is listening. */
@@ -21,7 +26,11 @@ export async function startServer(
   config: ServerConfig,
   options: StartServerOptions = {},
 ): Promise<Service> {
-  const svc = new Service(config, options.log ?? new Logger({ sink: NULL_SINK }));
+  const svc = new Service(
+    config,
+    options.log ?? new Logger({ sink: NULL_SINK }),
+    options.loadConfig,
+  );
   await svc.start();
   return svc;
 }

@@ -89,9 +89,13 @@ export async function createOidcVerifier(
       : `received different OIDC subject in login and ping. new subject: ${sub}`;
   };
   return {
-    async verifyLogin(m) {
+    async verifyLogin(m, expect) {
       try {
-        subjects.add(await check(m.privilege_key ?? ""));
+        const sub = await check(m.privilege_key ?? "");
+        if (expect?.oidcSubject !== undefined && sub !== expect.oidcSubject) {
+          return `OIDC subject [${sub}] is not allowed for user [${expect.user ?? ""}]`;
+        }
+        subjects.add(sub);
         return undefined;
       } catch (err) {
         return `invalid OIDC token in login: ${errorText(err)}`;

@@ -18,20 +18,21 @@ const RANDOM_TRIES = 5;
 
 /** Tracks used ports of one protocol and binds new listeners through `bind`. */
 export class PortManager {
-  readonly #ranges: Array<[number, number]>;
+  #ranges: Array<[number, number]>;
   readonly #used = new Set<number>();
   readonly #reserved = new Map<string, { port: number; releasedAt?: number }>();
 
   constructor(allowPorts: PortRange[] = []) {
-    this.#ranges = allowPorts.length === 0
-      ? [[1, 65535]]
-      : allowPorts.map((r) =>
-        r.single !== undefined ? [r.single, r.single] : [r.start ?? 1, r.end ?? r.start ?? 65535]
-      );
+    this.#ranges = toRanges(allowPorts);
   }
 
-  #allowed(port: number): boolean {
-    return this.#ranges.some(([lo, hi]) => port >= lo && port <= hi);
+  /** Hot reload: new acquisitions follow `allowPorts`; ports in use stay in use. */
+  setAllowPorts(allowPorts: PortRange[]): void {
+    this.#ranges = toRanges(allowPorts);
+  }
+
+  #allowed(port: number, only?: Array<[number, number]>): boolean {
+    return inRanges(this.#ranges, port) && (!only || inRanges(only, port));
   }
 
   /**
@@ -43,9 +44,11 @@ export class PortManager {
     name: string,
     port: number,
     bind: (port: number) => T | Promise<T>,
+    only?: PortRange[],
   ): Promise<{ port: number; value: T }> {
-    if (port === 0) return await this.#acquireRandom(name, bind);
-    if (!this.#allowed(port)) throw new Error("port not allowed");
+    const userRanges = only && only.length > 0 ? toRanges(only) : undefined;
+    if (port === 0) return await this.#acquireRandom(name, bind, userRanges);
+    if (!this.#allowed(port, userRanges)) throw new Error("port not allowed");
     if (this.#used.has(port)) throw new Error("port already used");
     const value = await this.#tryBind(port, bind);
     if (value === undefined) throw new Error("port unavailable");
@@ -70,27 +73,30 @@ export class PortManager {
   async #acquireRandom<T>(
     name: string,
     bind: (port: number) => T | Promise<T>,
+    only?: Array<[number, number]>,
   ): Promise<{ port: number; value: T }> {
     const prev = this.#reserved.get(name);
-    if (prev && !this.#used.has(prev.port) && this.#allowed(prev.port)) {
+    if (prev && !this.#used.has(prev.port) && this.#allowed(prev.port, only)) {
       const value = await this.#tryBind(prev.port, bind);
       if (value) {
         this.#take(name, prev.port);
         return { port: prev.port, value: value.v };
       }
     }
-    const total = this.#ranges.reduce((n, [lo, hi]) => n + hi - lo + 1, 0);
+    // A user's own ranges (auth.users allowPorts) narrow the choice; the server's still apply.
+    const ranges = only ?? this.#ranges;
+    const total = ranges.reduce((n, [lo, hi]) => n + hi - lo + 1, 0);
     for (let tries = 0, seen = 0; tries < RANDOM_TRIES && seen < total * 2; seen++) {
       let k = Math.floor(Math.random() * total);
       let port = 0;
-      for (const [lo, hi] of this.#ranges) {
+      for (const [lo, hi] of ranges) {
         if (k <= hi - lo) {
           port = lo + k;
           break;
         }
         k -= hi - lo + 1;
       }
-      if (this.#used.has(port) || port < 1) continue;
+      if (this.#used.has(port) || port < 1 || !this.#allowed(port)) continue;
       tries++;
       const value = await this.#tryBind(port, bind);
       if (value) {
@@ -122,4 +128,22 @@ export class PortManager {
       }
     }
   }
+}
+
+function toRanges(allowPorts: PortRange[]): Array<[number, number]> {
+  return allowPorts.length === 0
+    ? [[1, 65535]]
+    : allowPorts.map((r) =>
+      r.single !== undefined ? [r.single, r.single] : [r.start ?? 1, r.end ?? r.start ?? 65535]
+    );
+}
+
+/** Whether `port` lies in one of the inclusive ranges. */
+function inRanges(ranges: Array<[number, number]>, port: number): boolean {
+  return ranges.some(([lo, hi]) => port >= lo && port <= hi);
+}
+
+/** Whether `port` is allowed by an `allowPorts`-style list (empty = every port). */
+export function portAllowed(allowPorts: PortRange[], port: number): boolean {
+  return inRanges(toRanges(allowPorts), port);
 }

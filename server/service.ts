@@ -49,10 +49,24 @@ import type { Logger } from "../log/logger.ts";
 import { FRP_VERSION, ServerContext } from "./context.ts";
 import { Control } from "./control.ts";
 import type { WebServer } from "../httpapi/mod.ts";
-import { createAuthVerifier } from "./auth.ts";
+import {
+  ALWAYS_PASS_VERIFIER,
+  createAuthVerifier,
+  createTokenVerifier,
+  type LoginExpectation,
+} from "./auth.ts";
+import { refusedChanges } from "./reload.ts";
+import type { UserState } from "./users.ts";
+import { ServerPluginManager } from "../plugins/server/mod.ts";
+import type { LogLevel } from "../log/logger.ts";
 import { type ConnAddrs, handleNewVisitorConn } from "./visitor/mod.ts";
 
 const FIRST_MESSAGE_TIMEOUT_MS = 10_000;
+/** Endpoints reported for internal (in-process) connections. */
+const INTERNAL_ADDRS: ConnAddrs = {
+  localAddr: { hostname: "pipe", port: 0 },
+  remoteAddr: { hostname: "pipe", port: 0 },
+};
 const HELLO_WRITE_TIMEOUT_MS = 10_000;
 
 /** The first message of a logical connection and the wire protocol it arrived in. */
@@ -82,9 +96,24 @@ export class Service {
   readonly #sessions = new Set<YamuxSession>();
   #closed = false;
   #dashboard: WebServer | undefined;
+  /** Reloads run one at a time. */
+  #reloading: Promise<unknown> = Promise.resolve();
+  #sshGateway: { close(): void } | undefined;
 
-  constructor(config: ServerConfig, log: Logger) {
+  constructor(config: ServerConfig, log: Logger, loadConfig?: () => Promise<ServerConfig>) {
     this.ctx = new ServerContext(config, log);
+    if (loadConfig) {
+      this.ctx.reload = async () => {
+        let next: ServerConfig;
+        try {
+          next = await loadConfig();
+        } catch (err) {
+          this.#log.child("server/service.ts").warn(`reload frps config error: ${errorText(err)}`);
+          throw err;
+        }
+        await this.reload(next);
+      };
+    }
   }
 
   get #log(): Logger {
@@ -106,7 +135,12 @@ export class Service {
       keyFile: cfg.transport.tls.keyFile,
       trustedCaFile: cfg.transport.tls.trustedCaFile,
     });
-    this.#listener = listenTcp({ hostname: cfg.bindAddr, port: cfg.bindPort });
+    // transport.tcpKeepalive: SO_KEEPALIVE on accepted conns (> 0), off when negative (golib mux).
+    this.#listener = listenTcp({
+      hostname: cfg.bindAddr,
+      port: cfg.bindPort,
+      keepAlive: cfg.transport.tcpKeepalive > 0,
+    });
     this.ctx.natHole.startCleanWorker();
     const log = this.#log.child("server/service.ts");
     log.info(`frps tcp listen on ${cfg.bindAddr}:${this.#listener.addr.port}`);
@@ -134,7 +168,25 @@ export class Service {
       const { startDashboard } = await import("./api/mod.ts");
       this.#dashboard = await startDashboard(this.ctx);
     }
+    if (cfg.sshTunnelGateway.bindPort > 0) await this.#startSshGateway();
     this.#acceptLoop(this.#listener);
+  }
+
+  /** sshTunnelGateway (behaviour.md §14); loaded lazily: ssh2 costs RSS servers without it skip. */
+  async #startSshGateway(): Promise<void> {
+    const cfg = this.ctx.config;
+    const { SshGateway } = await import("./ssh/gateway.ts");
+    try {
+      this.#sshGateway = await SshGateway.start(cfg.sshTunnelGateway, cfg.bindAddr, {
+        handleInternal: (conn) => this.handleInternal(conn),
+        log: this.#log,
+      });
+    } catch (err) {
+      throw new Error(`create ssh gateway error: ${errorText(err)}`);
+    }
+    this.#log.child("server/service.ts").info(
+      `frps sshTunnelGateway listen on port ${cfg.sshTunnelGateway.bindPort}`,
+    );
   }
 
   /** kcpBindPort: each KCP session is a physical connection (TLS sniff, yamux), as Go's. */
@@ -228,9 +280,24 @@ export class Service {
     else conn.close();
   }
 
-  async #handleLogical(conn: Duplex, addrs: ConnAddrs): Promise<void> {
+  /**
+   * A logical connection from inside frps — the SSH gateway's virtual client (Go's
+   * HandleListener(internal=true)): no TLS or yamux, an unencrypted control channel, and the
+   * login proof waived when its ClientSpec says SSH already authenticated the user.
+   */
+  handleInternal(conn: Duplex): void {
+    this.#handleLogical(conn, INTERNAL_ADDRS, true).catch((err) => {
+      this.#log.child("server/service.ts").debug(`internal connection error: ${errorText(err)}`);
+      conn.close();
+    });
+  }
+
+  async #handleLogical(conn: Duplex, addrs: ConnAddrs, internal = false): Promise<void> {
     const host = addrs.remoteAddr.hostname;
-    const remote = `${host.includes(":") ? `[${host}]` : host}:${addrs.remoteAddr.port}`;
+    // Go prints net.Pipe's address, "pipe", for internal connections.
+    const remote = internal
+      ? "pipe"
+      : `${host.includes(":") ? `[${host}]` : host}:${addrs.remoteAddr.port}`;
     const { m, codec, crypto } = await deadline(
       this.#acceptLogical(conn),
       FIRST_MESSAGE_TIMEOUT_MS,
@@ -239,7 +306,7 @@ export class Service {
     );
     switch (m.type) {
       case "Login":
-        return await this.#handleLogin(conn, m.body, remote, codec, crypto);
+        return await this.#handleLogin(conn, m.body, remote, host, codec, crypto, internal);
       case "NewWorkConn":
         return await this.#handleWorkConn(conn, m.body, codec);
       case "NewVisitorConn":
@@ -293,8 +360,11 @@ export class Service {
     return { algorithm: hello.algorithm, transcriptHash: hashCryptoTranscript(payload, sh) };
   }
 
-  async #authenticateLogin(login: Login): Promise<string | undefined> {
-    const err = await this.ctx.auth.verifyLogin(login);
+  async #authenticateLogin(
+    login: Login,
+    expect: LoginExpectation,
+  ): Promise<string | undefined> {
+    const err = await this.ctx.auth.verifyLogin(login, expect);
     if (err) return err;
     if (login.client_id) {
       for (const c of this.ctx.controls.values()) {
@@ -313,11 +383,17 @@ export class Service {
     conn: Duplex,
     login: Login,
     remote: string,
+    remoteIp: string,
     codec: MessageCodec,
     crypto: CryptoContext | undefined,
+    internal: boolean,
   ): Promise<void> {
     const log = this.#log.child("server/service.ts");
     let err: string | undefined;
+    // The server token of this login, fixed now: a reload meanwhile must not re-key it.
+    const globalToken = this.ctx.token;
+    let token = globalToken;
+    let userState: UserState | undefined;
     if (this.ctx.plugins?.has("Login")) {
       // Server plugins see (and may rewrite) the login first, as in Go's handleConnection.
       try {
@@ -326,10 +402,25 @@ export class Service {
         err = errorText(e);
       }
     }
+    // Go's RegisterControl: an internal client SSH already authenticated skips the proof.
+    const alwaysPass = internal && login.client_spec?.always_auth_pass === true;
     // Like frp, a v2 Login without a ClientHello fails before authentication.
-    err ??= codec === V2_CODEC && !crypto
-      ? "missing v2 crypto negotiation"
-      : await this.#authenticateLogin(login);
+    err ??= codec === V2_CODEC && !crypto ? "missing v2 crypto negotiation" : undefined;
+    if (!err && !alwaysPass) {
+      // `[[auth.users]]`: the Login's user picks the token (and limits) it must satisfy.
+      const user = login.user ?? "";
+      const admitted = this.ctx.users.admitLogin(user, remoteIp, globalToken);
+      if (admitted.error === undefined) {
+        token = admitted.token;
+        userState = admitted.state;
+        err = await this.#authenticateLogin(login, {
+          token,
+          oidcSubject: admitted.oidcSubject,
+          user,
+        });
+      } else err = admitted.error;
+      if (err && admitted.state) admitted.state.rejected.logins++;
+    }
     if (err) {
       log.warn(`register control error: ${err}`);
       await deadline(
@@ -366,10 +457,22 @@ export class Service {
       "LoginResp write",
       () => conn.close(),
     );
-    const secured = crypto
-      ? aeadControlDuplex(conn, this.ctx.token, "server", crypto.algorithm, crypto.transcriptHash)
-      : cryptoDuplex(conn, deriveKey(this.ctx.token));
-    const ctl = new Control(this.ctx, secured, login, runId, remote, codec);
+    const secured = internal
+      ? conn
+      : crypto
+      ? aeadControlDuplex(conn, token, "server", crypto.algorithm, crypto.transcriptHash)
+      : cryptoDuplex(conn, deriveKey(token));
+    const ctl = new Control(
+      this.ctx,
+      secured,
+      login,
+      runId,
+      remote,
+      codec,
+      token,
+      userState,
+      alwaysPass ? ALWAYS_PASS_VERIFIER : undefined,
+    );
     this.ctx.controls.set(runId, ctl);
     ctl.start();
   }
@@ -411,7 +514,53 @@ export class Service {
         return errorText(e);
       }
     }
-    return await this.ctx.auth.verifyNewWorkConn(msg);
+    return await ctl.auth.verifyNewWorkConn(msg, ctl.token);
+  }
+
+  /**
+   * Hot reload (docs/beyond-frp.md): applies `next` without touching established sessions, or
+   * throws (and logs) why not; all or nothing — on any refusal the old config keeps running.
+   */
+  reload(next: ServerConfig): Promise<void> {
+    const run = this.#reloading.then(() => this.#reload(next));
+    this.#reloading = run.catch(() => {});
+    return run;
+  }
+
+  #reload(next: ServerConfig): void {
+    const log = this.#log.child("server/service.ts");
+    try {
+      const refused = refusedChanges(this.ctx.config, next);
+      if (refused.length > 0) throw new Error(refused.join("; "));
+      const old = this.ctx.config;
+      // Build everything that can fail first; the vhost listeners are bound last.
+      const auth = next.auth.method === "oidc"
+        ? this.ctx.auth // method and OIDC settings cannot change live
+        : createTokenVerifier(next.auth.token, next.auth.additionalScopes);
+      const pluginsChanged = JSON.stringify(old.httpPlugins) !== JSON.stringify(next.httpPlugins);
+      const plugins = pluginsChanged
+        ? ServerPluginManager.fromConfig(next.httpPlugins, this.#log)
+        : this.ctx.plugins;
+      const vhost = this.ctx.vhost.reconfigure(next);
+      // Commit: nothing below throws.
+      this.ctx.config = next;
+      this.ctx.auth = auth;
+      this.ctx.users.update(next.auth);
+      this.ctx.tcpPorts.setAllowPorts(next.allowPorts);
+      this.ctx.udpPorts.setAllowPorts(next.allowPorts);
+      if (pluginsChanged) {
+        this.ctx.plugins?.close();
+        this.ctx.plugins = plugins;
+      }
+      delete this.handlers.vhostHttp;
+      delete this.handlers.vhostHttps;
+      Object.assign(this.handlers, vhost.commit());
+      this.#log.setLevel((next.log.level || "info") as LogLevel);
+    } catch (err) {
+      log.warn(`reload frps config error: ${errorText(err)}`);
+      throw err;
+    }
+    log.info("reload frps config success");
   }
 
   /** Stops listening and ends every session. */
@@ -420,6 +569,7 @@ export class Service {
     this.#closed = true;
     this.#listener?.close();
     this.#dashboard?.close();
+    this.#sshGateway?.close();
     this.ctx.stats?.stop();
     this.ctx.plugins?.close();
     this.#quic?.close();

@@ -25,6 +25,7 @@ import {
 } from "../protocol/kcp/mod.ts";
 import { isIpLiteral, unbracket } from "./_util.ts";
 import type { UdpSocket } from "./udp.ts";
+import { resolveHost } from "./dns.ts";
 
 /** kcp-go's accept backlog: new sessions beyond it are dropped until accepted. */
 export const KCP_ACCEPT_BACKLOG = 128;
@@ -228,8 +229,8 @@ function sockAddr(sock: dgram.Socket): NetAddr {
   return { hostname: a.address, port: a.port };
 }
 
-async function resolveHost(hostname: string): Promise<string> {
-  const h = unbracket(hostname);
+async function resolveKcpHost(hostname: string): Promise<string> {
+  const h = await resolveHost(hostname);
   if (isIpLiteral(h)) return h;
   return (await lookup(h)).address;
 }
@@ -251,7 +252,7 @@ export interface DialKcpOptions {
  * 128/512, own UDP socket). Like kcp-go's readLoop, the first source to answer is the peer.
  */
 export async function dialKcp(opts: DialKcpOptions): Promise<KcpConn> {
-  const host = await resolveHost(opts.hostname);
+  const host = await resolveKcpHost(opts.hostname);
   const sock = createSocket(familyOf(host));
   try {
     await bind(sock, 0, opts.localIP ? unbracket(opts.localIP) : undefined);

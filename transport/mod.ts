@@ -48,4 +48,5 @@ export { readAtLeast, TimeoutError, writeAll } from "./_util.ts";
 export { generateSelfSignedCert } from "./_selfsigned.ts";
 export type { CertKeyPem } from "./_selfsigned.ts";
 export { dialViaProxy, parseProxyURL } from "./proxy_dial.ts";
+export { resolveHost, setDnsServer } from "./dns.ts";
 export type { ProxyDialOptions, ProxyURL } from "./proxy_dial.ts";

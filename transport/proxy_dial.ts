@@ -57,6 +57,8 @@ export interface ProxyDialOptions {
   timeoutMs?: number;
   /** Local bind address for the TCP dial. */
   localIP?: string;
+  /** SO_KEEPALIVE on the TCP dial (see DialTcpOptions.keepAliveSec). */
+  keepAliveSec?: number;
 }
 
 /**
@@ -74,6 +76,7 @@ export async function dialViaProxy(
     port: proxy.port,
     timeoutMs: opts.timeoutMs,
     localIP: opts.localIP,
+    keepAliveSec: opts.keepAliveSec,
   });
   let conn: Conn = tcp;
   let timer: ReturnType<typeof setTimeout> | undefined;

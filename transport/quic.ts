@@ -6,6 +6,7 @@
  * @module
  */
 import type { Conn, NetAddr } from "../protocol/duplex.ts";
+import { resolveHost } from "./dns.ts";
 
 /** frp's QUIC ALPN protocol id. */
 export const FRP_QUIC_ALPN = "frp";
@@ -133,7 +134,7 @@ export async function dialQuic(opts: {
 }): Promise<QuicClientSession> {
   requireQuic();
   const conn = await Deno.connectQuic({
-    hostname: opts.hostname,
+    hostname: await resolveHost(opts.hostname),
     port: opts.port,
     serverName: opts.serverName,
     alpnProtocols: [FRP_QUIC_ALPN],

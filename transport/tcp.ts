@@ -8,6 +8,7 @@ import net from "node:net";
 import type { Conn, NetAddr } from "../protocol/duplex.ts";
 import { nodeStreamToConn } from "./_node_stream.ts";
 import { TimeoutError, unbracket } from "./_util.ts";
+import { resolveHost } from "./dns.ts";
 
 function toNetAddr(a: Deno.Addr): NetAddr {
   const n = a as Deno.NetAddr;
@@ -95,7 +96,12 @@ export interface DialTcpOptions {
 
 /** Dials a TCP connection with TCP_NODELAY set. */
 export async function dialTcp(opts: DialTcpOptions): Promise<Conn> {
-  const hostname = unbracket(opts.hostname);
+  let hostname: string;
+  try {
+    hostname = await resolveHost(opts.hostname);
+  } catch (e) {
+    throw new Error(`dial tcp: ${(e as Error).message}`);
+  }
   if (opts.localIP) return await dialTcpNode({ ...opts, hostname });
   const ac = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -112,6 +118,10 @@ export async function dialTcp(opts: DialTcpOptions): Promise<Conn> {
   } catch (e) {
     if (timedOut) {
       throw new TimeoutError(`dial tcp ${hostname}:${opts.port}: i/o timeout`);
+    }
+    // getaddrinfo's text names no host; Go's does.
+    if (e instanceof Error && e.message.startsWith("failed to lookup address information")) {
+      throw new Error(`dial tcp: lookup ${hostname}: no such host`);
     }
     throw e;
   } finally {
@@ -163,11 +173,13 @@ function dialTcpNode(opts: DialTcpOptions): Promise<Conn> {
 /** A TCP listener; accepted conns have TCP_NODELAY set. */
 export class TcpListener implements AsyncIterable<Conn> {
   readonly #l: Deno.TcpListener;
+  readonly #keepAlive: boolean;
   readonly addr: NetAddr;
   #closed = false;
 
-  constructor(l: Deno.TcpListener) {
+  constructor(l: Deno.TcpListener, keepAlive = false) {
     this.#l = l;
+    this.#keepAlive = keepAlive;
     this.addr = toNetAddr(l.addr);
   }
 
@@ -187,6 +199,7 @@ export class TcpListener implements AsyncIterable<Conn> {
     }
     try {
       raw.setNoDelay(true);
+      if (this.#keepAlive) raw.setKeepAlive(true);
     } catch {
       // socket already reset by peer; reads will report it
     }
@@ -214,9 +227,12 @@ export class TcpListener implements AsyncIterable<Conn> {
 }
 
 /** Listens on TCP `hostname:port` (port 0 = ephemeral; see `addr`). */
-export function listenTcp(opts: { hostname: string; port: number }): TcpListener {
+export function listenTcp(
+  opts: { hostname: string; port: number; keepAlive?: boolean },
+): TcpListener {
   return new TcpListener(
     Deno.listen({ hostname: unbracket(opts.hostname), port: opts.port, transport: "tcp" }),
+    opts.keepAlive,
   );
 }
 

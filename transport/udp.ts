@@ -8,6 +8,7 @@
 import dgram from "node:dgram";
 import type { NetAddr } from "../protocol/duplex.ts";
 import { isIpLiteral, unbracket } from "./_util.ts";
+import { resolveHost } from "./dns.ts";
 
 /** Incoming datagrams beyond this many unread ones are dropped. */
 export const UDP_QUEUE_LIMIT = 1024;
@@ -151,7 +152,7 @@ export async function bindUdp(opts: { hostname: string; port: number }): Promise
  * (on `localHostname` if given), send() without an address, recv() only sees that peer.
  */
 export async function dialUdp(addr: NetAddr, localHostname?: string): Promise<UdpSocket> {
-  const host = unbracket(addr.hostname);
+  const host = await resolveHost(addr.hostname);
   const type = localHostname ? familyOf(localHostname) : familyOf(host);
   const sock = dgram.createSocket({ type });
   const u = new UdpSocket(sock);

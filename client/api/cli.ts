@@ -6,6 +6,7 @@
  */
 import { ConfigError, loadClientConfig } from "../../config/mod.ts";
 import { type StatusRow, statusTable } from "./model.ts";
+import { apiCaller } from "../../httpapi/call.ts";
 
 /** The admin subcommands. */
 export const ADMIN_COMMANDS = ["reload", "status", "stop"] as const;
@@ -56,29 +57,7 @@ export async function runAdminCommand(
     console.log(`invalid argument "${opts.apiTimeout}" for "--api-timeout" flag`);
     return 1;
   }
-  const host = ws.addr.includes(":") ? `[${ws.addr}]` : ws.addr;
-  const base = `http://${host}:${ws.port}`;
-  const headers: Record<string, string> = {};
-  if (ws.user || ws.password) {
-    headers.authorization = "Basic " + btoa(`${ws.user ?? ""}:${ws.password ?? ""}`);
-  }
-  const call = async (method: string, path: string): Promise<string> => {
-    const url = base + path;
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method,
-        headers,
-        signal: timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined,
-      });
-    } catch (err) {
-      const verb = method[0] + method.slice(1).toLowerCase();
-      throw new Error(`${verb} "${url}": ${(err as Error).message}`);
-    }
-    const text = await res.text();
-    if (res.status !== 200) throw new Error(`api status code [${res.status}]`);
-    return text;
-  };
+  const call = apiCaller(ws, timeoutMs);
   try {
     switch (cmd) {
       case "reload":

@@ -11,7 +11,17 @@ import {
   startWebServer,
   type WebServer,
 } from "../../httpapi/mod.ts";
-import { ConfigError, loadClientConfig } from "../../config/mod.ts";
+import {
+  type ClientConfig,
+  ConfigError,
+  decodeDefinition,
+  loadClientConfig,
+  type ProxyConfig,
+  type StoreEntry,
+  type StoreKind,
+  type VisitorConfig,
+} from "../../config/mod.ts";
+import { type ConfigStore, StoreError } from "../store.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { ClientService } from "../service.ts";
 import { proxyConfigJson, statusJson, visitorConfigJson } from "./model.ts";
@@ -30,6 +40,8 @@ export interface AdminApiOptions {
   log: Logger;
   /** Called once `POST /api/stop` closed the service. */
   onStop?: () => void;
+  /** `store.path`: the store, and the config file's own config it is merged into. */
+  store?: { store: ConfigStore; base: ClientConfig };
 }
 
 const STOP_GRACE_MS = 100;
@@ -45,7 +57,8 @@ export function adminRoutes(opts: AdminApiOptions): Route[] {
   const status = () => {
     const ctl = service.control;
     if (!ctl) return {};
-    return statusJson(service.config, ctl.proxies.configs(), ctl.proxies.statuses());
+    const isStore = (name: string) => opts.store?.store.isStoreProxyEnabled(name) ?? false;
+    return statusJson(service.config, ctl.proxies.configs(), ctl.proxies.statuses(), isStore);
   };
   const reload = async (r: ApiRequest) => {
     if (!opts.configPath) {
@@ -63,7 +76,8 @@ export function adminRoutes(opts: AdminApiOptions): Route[] {
       throw new HttpError(400, `invalid argument: ${msg}`);
     }
     try {
-      service.reload(next.config);
+      if (opts.store) opts.store.base = next.config;
+      service.reload(opts.store ? opts.store.store.merge(next.config) : next.config);
     } catch (err) {
       throw new HttpError(500, `apply config failed: ${(err as Error).message}`);
     }
@@ -118,6 +132,7 @@ export function adminRoutes(opts: AdminApiOptions): Route[] {
   };
   return [
     { method: "GET", path: "/healthz", handler: () => undefined, public: true },
+    ...(opts.store ? storeRoutes(opts, opts.store) : []),
     { method: "GET", path: "/api/reload", handler: reload },
     { method: "POST", path: "/api/stop", handler: stop },
     { method: "GET", path: "/api/status", handler: status },
@@ -145,4 +160,94 @@ export async function startAdminApi(opts: AdminApiOptions): Promise<WebServer | 
   });
   opts.log.child("client/service.ts").info(`admin server listen on ${ws.addr}:${server.addr.port}`);
   return server;
+}
+
+/** `/api/store/{proxies,visitors}[/{name}]` (Go registers them only when the store is on). */
+function storeRoutes(
+  opts: AdminApiOptions,
+  st: { store: ConfigStore; base: ClientConfig },
+): Route[] {
+  const { service, log } = opts;
+  // Go answers with the entry as stored: not completed (no localIP/bandwidthLimitMode defaults).
+  const json = (kind: StoreKind, e: StoreEntry) => {
+    const asIs = { ...e, transport: e.transport ?? {} };
+    const c = kind === "proxy"
+      ? proxyConfigJson(asIs as unknown as ProxyConfig)
+      : visitorConfigJson(asIs as unknown as VisitorConfig);
+    return { name: e.name, type: e.type, [String(e.type)]: c };
+  };
+  const run = async <T>(f: () => Promise<T> | T): Promise<T> => {
+    try {
+      return await f();
+    } catch (err) {
+      if (err instanceof StoreError) throw new HttpError(err.status, err.message);
+      throw err;
+    }
+  };
+  const body = async (r: ApiRequest, kind: StoreKind, name = "", update = false) => {
+    const text = await r.req.text();
+    try {
+      return decodeDefinition(kind, text, name, update);
+    } catch (err) {
+      throw new HttpError(400, (err as Error).message);
+    }
+  };
+  const apply = () => service.reload(st.store.merge(st.base));
+  const routes: Route[] = [];
+  for (const kind of ["proxy", "visitor"] as const) {
+    const base = `/api/store/${kind === "proxy" ? "proxies" : "visitors"}`;
+    const listKey = kind === "proxy" ? "proxies" : "visitors";
+    const found = (name: string) => {
+      const e = st.store.get(kind, name);
+      if (!e) throw new HttpError(404, `not found: ${kind} ${JSON.stringify(name)}`);
+      return e;
+    };
+    routes.push(
+      {
+        method: "GET",
+        path: base,
+        handler: () => ({
+          [listKey]: st.store.list(kind).map((e) => json(kind, e)).sort((a, b) =>
+            String(a.name) < String(b.name) ? -1 : String(a.name) > String(b.name) ? 1 : 0
+          ),
+        }),
+      },
+      {
+        method: "POST",
+        path: base,
+        handler: async (r) => {
+          const e = await body(r, kind);
+          await run(() => st.store.create(kind, e));
+          apply();
+          log.child("client/config_manager.ts").info(`store: created ${kind} "${e.name}"`);
+          return json(kind, found(String(e.name)));
+        },
+      },
+      { method: "GET", path: `${base}/{name}`, handler: (r) => json(kind, found(r.params.name)) },
+      {
+        method: "PUT",
+        path: `${base}/{name}`,
+        handler: async (r) => {
+          const name = r.params.name;
+          const e = await body(r, kind, name, true);
+          await run(() => st.store.update(kind, name, e));
+          apply();
+          log.child("client/config_manager.ts").info(`store: updated ${kind} "${name}"`);
+          return json(kind, found(name));
+        },
+      },
+      {
+        method: "DELETE",
+        path: `${base}/{name}`,
+        handler: async (r) => {
+          const name = r.params.name;
+          await run(() => st.store.delete(kind, name));
+          apply();
+          log.child("client/config_manager.ts").info(`store: deleted ${kind} "${name}"`);
+          return undefined;
+        },
+      },
+    );
+  }
+  return routes;
 }

@@ -21,6 +21,8 @@ export interface StatusRow {
   local_addr: string;
   plugin: string;
   remote_addr: string;
+  /** "store" for proxies from the store (Go: omitempty). */
+  source?: string;
 }
 
 function hostPort(host: string, port: number): string {
@@ -32,6 +34,7 @@ export function statusJson(
   cfg: ClientConfig,
   configs: ProxyConfig[],
   statuses: ProxyStatus[],
+  isStore: (name: string) => boolean = () => false,
 ): Record<string, StatusRow[]> {
   const byName = new Map(configs.map((c) => [c.name, c]));
   const out: Record<string, StatusRow[]> = {};
@@ -51,6 +54,7 @@ export function statusJson(
         ? cfg.serverAddr + s.remoteAddr
         : s.remoteAddr;
     }
+    if (isStore(s.name)) row.source = "store";
     (out[s.type] ??= []).push(row);
   }
   for (const rows of Object.values(out)) rows.sort((a, b) => (a.name < b.name ? -1 : 1));

@@ -7,7 +7,7 @@
  * @module
  */
 import { lookup } from "node:dns/promises";
-import { bindUdp, type UdpSocket } from "../../transport/mod.ts";
+import { bindUdp, resolveHost, type UdpSocket } from "../../transport/mod.ts";
 import { classifyNatFeature } from "../../protocol/nathole/classify.ts";
 import { atoi, joinHostPort, splitHostPort } from "../../protocol/nathole/addr.ts";
 import {
@@ -34,6 +34,9 @@ async function resolveUdp4(addr: string): Promise<{ hostname: string; port: numb
   const port = atoi(portText);
   if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) return { hostname: host, port };
   try {
+    // dnsServer (when set) first, as Go's process-wide resolver.
+    const viaDns = await resolveHost(host);
+    if (/^\d+\.\d+\.\d+\.\d+$/.test(viaDns)) return { hostname: viaDns, port };
     const r = await lookup(host, { family: 4 });
     return { hostname: r.address, port };
   } catch {

@@ -25,6 +25,7 @@ import {
 } from "./model.ts";
 import { FRPS_ASSETS } from "../../web/frps/mod.ts";
 import { staticRoutes } from "../../web/serve.ts";
+import { inspectRoutes } from "./inspect.ts";
 
 const V2_PROXY_TYPES = ["tcp", "udp", "http", "https", "tcpmux", "stcp", "xtcp", "sudp"];
 const NO_PROXY = "no proxy info found";
@@ -246,6 +247,45 @@ class Dashboard {
 
   v2Traffic = (r: ApiRequest) => v2Traffic(this.#record(r.params.name));
 
+  /** `GET /api/users` (beyond Go frp): `[[auth.users]]` limits and live usage. */
+  authUsers = () => ({
+    users: this.#ctx.users.list().map((u) => {
+      const c = u.config;
+      let clients = 0;
+      for (const ctl of this.#ctx.controls.values()) if (ctl.userState === u) clients++;
+      return {
+        user: u.name,
+        clients,
+        proxies: u.proxies,
+        curConns: u.curConns,
+        limits: {
+          proxyTypes: c.proxyTypes,
+          allowPorts: c.allowPorts,
+          subdomains: c.subdomains,
+          customDomains: c.customDomains,
+          maxProxies: c.maxProxies,
+          maxConnections: c.maxConnections,
+          bandwidthLimit: c.bandwidthLimit ?? "",
+          loginAllowIPs: c.loginAllowIPs,
+          userConnAllowIPs: c.userConnAllowIPs,
+          connRateLimit: c.connRateLimit,
+        },
+        rejected: { ...u.rejected },
+      };
+    }),
+  });
+
+  /** `PUT /api/reload` (beyond Go frp): the running frps reads its config file again. */
+  reload = async () => {
+    if (!this.#ctx.reload) throw new HttpError(400, "frps has no config file to reload");
+    try {
+      await this.#ctx.reload();
+    } catch (err) {
+      throw new HttpError(400, err instanceof Error ? err.message : String(err));
+    }
+    return undefined;
+  };
+
   metrics = () =>
     new Response(this.#stats.renderPrometheus(), {
       headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8; escaping=values" },
@@ -315,6 +355,8 @@ export function dashboardRoutes(ctx: ServerContext, stats: ServerStats): Route[]
     { method: "GET", path: "/api/clients", handler: d.clients },
     { method: "GET", path: "/api/clients/{key}", handler: d.client },
     { method: "DELETE", path: "/api/proxies", handler: d.deleteProxies },
+    { method: "PUT", path: "/api/reload", handler: d.reload },
+    { method: "GET", path: "/api/users", handler: d.authUsers },
     { method: "GET", path: "/api/v2/system/info", handler: d.systemInfo, envelope: "v2" },
     { method: "POST", path: "/api/v2/system/prune", handler: d.prune, envelope: "v2" },
     { method: "GET", path: "/api/v2/users", handler: d.users, envelope: "v2" },
@@ -328,6 +370,7 @@ export function dashboardRoutes(ctx: ServerContext, stats: ServerStats): Route[]
       handler: d.v2Traffic,
       envelope: "v2",
     },
+    ...inspectRoutes(ctx.inspector),
     // `/` → `/static/` and the web UI (web/frps/), or `webServer.assetsDir` when set.
     ...staticRoutes(FRPS_ASSETS, {
       assetsDir: ctx.config.webServer.assetsDir,
@@ -345,8 +388,11 @@ export async function startDashboard(ctx: ServerContext): Promise<WebServer | un
   const server = await startWebServer({
     addr: ws.addr,
     port: ws.port,
-    user: ws.user,
-    password: ws.password,
+    // Per request: a reload may change the credentials.
+    credentials: () => ({
+      user: ctx.config.webServer.user,
+      password: ctx.config.webServer.password,
+    }),
     tls: ws.tls,
     routes: dashboardRoutes(ctx, ctx.stats),
     log: ctx.log.child("http/middleware.ts"),

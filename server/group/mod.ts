@@ -183,6 +183,11 @@ export class HttpGroups {
     g.names.push(proxyName);
   }
 
+  /** The shared route of a group (its pooled work conns are keyed by it). */
+  routeOf(group: string): HttpRoute | undefined {
+    return this.#groups.get(group)?.route;
+  }
+
   /** Removes `proxyName`; the last member removes the route. */
   unregister(proxyName: string, group: string): void {
     const g = this.#groups.get(group);

@@ -17,6 +17,7 @@ import type { Logger } from "../../log/logger.ts";
 import type { ServerContext } from "../context.ts";
 import type { Control } from "../control.ts";
 import type { WorkConn } from "../work_conn_pool.ts";
+import { releasingOnClose, UserConnRejected } from "../users.ts";
 
 /** A running proxy on frps. */
 export interface ServerProxy {
@@ -64,15 +65,28 @@ export async function openWorkConnWithCodec(
   ctx: ProxyContext,
   addrs: WorkConnAddrs,
 ): Promise<{ conn: Duplex; codec: MessageCodec; raw: Duplex }> {
-  const { msg, server } = ctx;
-  const { conn, codec } = await startWorkConn(ctx, addrs);
-  const wrapped = wrapProxyConn(conn, {
-    key: server.token,
+  const { msg } = ctx;
+  // `[[auth.users]]` limits of the proxy's owner, checked before a work conn is taken; udp's
+  // single work conn (no source address) only gets the bandwidth cap.
+  const user = ctx.control.userState;
+  const release = user && addrs.src_addr !== undefined ? user.admitConn(addrs.src_addr) : undefined;
+  let conn: Duplex;
+  let codec: MessageCodec;
+  try {
+    ({ conn, codec } = await startWorkConn(ctx, addrs));
+  } catch (err) {
+    release?.();
+    throw err;
+  }
+  let wrapped = wrapProxyConn(conn, {
+    key: ctx.control.token,
     useEncryption: !!msg.use_encryption,
     useCompression: !!msg.use_compression,
   });
   const limiter = serverLimiter(ctx);
-  return { conn: limiter ? new LimitedDuplex(wrapped, limiter) : wrapped, codec, raw: conn };
+  if (limiter) wrapped = new LimitedDuplex(wrapped, limiter);
+  if (user?.bandwidth) wrapped = new LimitedDuplex(wrapped, user.bandwidth);
+  return { conn: release ? releasingOnClose(wrapped, release) : wrapped, codec, raw: conn };
 }
 
 /**
@@ -149,7 +163,10 @@ export async function serveUserConn(
       dst_port: user.localAddr.port,
     }));
   } catch (err) {
-    ctx.log.warn(`failed to get work connection: ${errorText(err)}`);
+    if (err instanceof UserConnRejected) {
+      const { hostname, port } = user.remoteAddr;
+      ctx.log.warn(`user connection [${hostname}:${port}] rejected: ${err.message}`);
+    } else ctx.log.warn(`failed to get work connection: ${errorText(err)}`);
     user.close();
     return;
   }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { NetAddr } from "../../protocol/duplex.ts";
 import { canonicalAddr, type HttpRoute } from "../vhost/mod.ts";
 import { proxyDomains, validateDomains } from "../vhost/domains.ts";
 import { openCountedWorkConn, type ProxyContext, type ServerProxy } from "./base.ts";
@@ -24,6 +25,23 @@ export function createHttpProxy(ctx: ProxyContext): Promise<ServerProxy> {
   const close = () => {
     for (const f of closers.splice(0).reverse()) f();
   };
+  const open = (remote: NetAddr) =>
+    openCountedWorkConn(ctx, { src_addr: remote.hostname, src_port: remote.port });
+  const ownRoutes: HttpRoute[] = [];
+  // Request inspector (beyond frp): undefined unless `[inspector] enable`; then only the new
+  // work conns of a captured proxy are wrapped.
+  const tap = server.inspector.attach(ctx.name, {
+    open,
+    dropIdle: () => {
+      for (const r of ownRoutes) vhost.dropRoute(r);
+      const shared = group ? server.groups.http.routeOf(group) : undefined;
+      if (shared) vhost.dropRoute(shared);
+    },
+  });
+  if (tap) closers.push(() => tap.detach());
+  const createConn: HttpRoute["createConn"] = tap
+    ? (_ep, remote) => tap.wrap(open(remote))
+    : (_ep, remote) => open(remote);
   try {
     for (const domain of proxyDomains(msg, subDomainHost)) {
       for (const location of locations) {
@@ -36,14 +54,14 @@ export function createHttpProxy(ctx: ProxyContext): Promise<ServerProxy> {
           rewriteHost: msg.host_header_rewrite ?? "",
           headers: msg.headers ?? {},
           responseHeaders: msg.response_headers ?? {},
-          createConn: (_ep, remote) =>
-            openCountedWorkConn(ctx, { src_addr: remote.hostname, src_port: remote.port }),
+          createConn,
         };
         if (group) {
           server.groups.http.register(ctx.name, group, msg.group_key ?? "", route);
           closers.push(() => server.groups.http.unregister(ctx.name, group));
         } else {
           vhost.router.add(domain, location, route.routeByHTTPUser, route);
+          ownRoutes.push(route);
           closers.push(() => {
             vhost.router.del(domain, location, route.routeByHTTPUser);
             vhost.dropRoute(route);

@@ -18,6 +18,7 @@ export async function createTcpProxy(ctx: ProxyContext): Promise<ServerProxy> {
     ctx.name,
     msg.remote_port ?? 0,
     (p): TcpListener => listenTcp({ hostname: bindAddr, port: p }),
+    ctx.control.userState?.config.allowPorts,
   );
   log.info(`tcp proxy listen port [${port}]`);
   let closed = false;

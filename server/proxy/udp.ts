@@ -26,6 +26,7 @@ export async function createUdpProxy(ctx: ProxyContext): Promise<ServerProxy> {
       ctx.name,
       msg.remote_port ?? 0,
       (p) => bindUdp({ hostname: server.config.proxyBindAddr, port: p }),
+      ctx.control.userState?.config.allowPorts,
     ));
   } catch (err) {
     throw new Error(`acquire port ${msg.remote_port ?? 0} error: ${errorText(err)}`);

@@ -333,3 +333,28 @@ export async function withLogs<T>(procs: Proc[], fn: () => Promise<T>): Promise<
     throw err;
   }
 }
+
+/**
+ * Runs `frps|frpc <args…>` (ours or Go's) to completion in `cwd`: exit code and stdout (stderr
+ * apart: Deno's own "DANGER: TLS certificate validation…" notice goes there).
+ */
+export async function runToEnd(
+  impl: Impl,
+  bin: "frps" | "frpc",
+  args: string[],
+  cwd: string = REPO_ROOT,
+  timeoutMs = 20_000,
+): Promise<{ code: number; out: string; err: string }> {
+  const main = `${REPO_ROOT}/${bin === "frps" ? "server" : "client"}/main.ts`;
+  const flags = bin === "frps" ? FRPS_FLAGS : FRPC_FLAGS;
+  const out = await new Deno.Command(impl === "go" ? goFrpPath(bin) : Deno.execPath(), {
+    args: impl === "go" ? args : ["run", "--quiet", ...flags, main, ...args],
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+    signal: AbortSignal.timeout(timeoutMs),
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, out: dec.decode(out.stdout), err: dec.decode(out.stderr) };
+}

@@ -40,7 +40,7 @@ function dotted(obj: Table, prefix: string, lines: string[], tableArrays: [strin
     if (v === undefined || v === null) continue;
     const name = prefix ? `${prefix}.${key(k)}` : key(k);
     if (isTableArray(v)) {
-      if (prefix) throw new TypeError(`Cannot write TOML: nested table array at ${name}`);
+      // `[[auth.users]]` after `auth.token = …`: TOML allows sub-tables of dotted-key tables.
       tableArrays.push([name, v]);
     } else if (isTable(v)) {
       dotted(v, name, lines, tableArrays);
@@ -60,9 +60,8 @@ export function toToml(obj: Record<string, unknown>): string {
       lines.push("", `[[${name}]]`);
       const nested: [string, Table[]][] = [];
       dotted(item, "", lines, nested);
-      if (nested.length > 0) {
-        throw new TypeError(`Cannot write TOML: nested table array inside ${name}`);
-      }
+      // Arrays of tables inside a table-array item are written inline (`allowPorts = [{…}]`).
+      for (const [k, v] of nested) lines.push(`${k} = ${scalar(v, `${name}.${k}`)}`);
     }
   }
   return lines.join("\n") + "\n";

@@ -4,8 +4,8 @@
  * chromium, shots, xssName, sshRemotePort, frpcConfig}. Prints `ok <step>` per passed step;
  * exits 1 with the error on the first failure.
  */
-import { chromium } from "playwright-core";
 import { assert, assertEquals } from "../_helpers/assert.ts";
+import { browserMain, step, withBrowser } from "../_helpers/browser_page.ts";
 
 interface Args {
   dash: string;
@@ -19,51 +19,9 @@ interface Args {
   frpcConfig: string;
 }
 
-const BROWSER_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-async function step(name: string, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    throw new Error(`step "${name}": ${e instanceof Error ? e.stack ?? e.message : e}`);
-  }
-  console.log(`ok ${name}`);
-}
-
-async function main(a: Args): Promise<void> {
+function main(a: Args): Promise<void> {
   const auth = () => ({ authorization: "Basic " + btoa(`${a.user}:${a.password}`) });
-  const profile = await Deno.makeTempDir({ prefix: "frp-chromium-" });
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: a.chromium,
-    headless: true,
-    args: BROWSER_ARGS,
-    viewport: { width: 1280, height: 860 },
-    httpCredentials: { username: a.user, password: a.password },
-    colorScheme: "light",
-  });
-  const outside: string[] = [];
-  await context.route(/.*/, (route) => {
-    const url = new URL(route.request().url());
-    if (url.protocol === "data:" || url.hostname === "127.0.0.1") return route.continue();
-    outside.push(url.href);
-    return route.abort();
-  });
-  const problems: string[] = [];
-  try {
-    const page = context.pages()[0] ?? await context.newPage();
-    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-    page.on("console", (m) => {
-      if (m.type() === "error") problems.push(`console: ${m.text()}`);
-    });
+  return withBrowser(a, async (page) => {
     page.on("dialog", (d) => d.accept());
     const shot = (name: string) =>
       page.screenshot({ path: `${a.shots}/${name}.png`, fullPage: true });
@@ -224,19 +182,7 @@ async function main(a: Args): Promise<void> {
       await page.locator("#config-msg", { hasText: "Saved and reloaded." }).waitFor();
       await shot("09-frpc-config");
     });
-  } finally {
-    await context.close();
-    await Deno.remove(profile, { recursive: true }).catch(() => {});
-  }
-  assertEquals(outside, [], "the browser contacted hosts other than 127.0.0.1");
-  assertEquals(problems, [], "page errors");
+  });
 }
 
-if (import.meta.main) {
-  try {
-    await main(JSON.parse(Deno.args[0]) as Args);
-  } catch (e) {
-    console.error(e instanceof Error ? e.message : e);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await browserMain(main);

@@ -12,6 +12,7 @@
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { freePorts } from "../_helpers/ports.ts";
 import { hasTsFrp, startFrpc, startFrps, withLogs } from "../_helpers/proc.ts";
+import { CHROMIUM, hasChromium, runBrowserScript, screenshotDir } from "../_helpers/browser.ts";
 import {
   randomBytes,
   startHttpHello,
@@ -20,20 +21,7 @@ import {
   withTimeout,
 } from "../_helpers/services.ts";
 
-const CHROMIUM = Deno.env.get("FRP_CHROMIUM") ?? "/usr/bin/chromium";
-const hasChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!hasChromium) {
-  console.warn(
-    `dashboard_test: skipped — no chromium at ${CHROMIUM} (apt-get install chromium, or set ` +
-      "FRP_CHROMIUM)",
-  );
-}
+const chromiumOk = hasChromium("dashboard_test");
 
 const TOKEN = "dash-token";
 const USER = "admin";
@@ -64,14 +52,11 @@ async function rawHttpGet(port: number, host: string, path: string): Promise<str
 
 Deno.test({
   name: "dashboard: frps and frpc web UIs in a browser",
-  ignore: !hasChromium || !hasTsFrp(),
+  ignore: !chromiumOk || !hasTsFrp(),
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const shots = Deno.env.get("FRP_SCREENSHOT_DIR") ??
-      await Deno.makeTempDir({ prefix: "frp-dashboard-shots-" });
-    await Deno.mkdir(shots, { recursive: true });
-    console.log(`dashboard screenshots: ${shots}`);
+    const shots = await screenshotDir("dashboard");
     const [bind, web, admin, vhost, r1, r2, r3, r4] = freePorts(8);
     await using echo = startTcpEcho();
     await using hello = startHttpHello();
@@ -163,24 +148,11 @@ Deno.test({
         sshRemotePort: r1,
         frpcConfig: frpc.configPath,
       };
-      const child = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          new URL("./_test_dashboard_browser.ts", import.meta.url).pathname,
-          JSON.stringify(args),
-        ],
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-        env: { NO_COLOR: "1" },
-      }).spawn();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-      const out = await child.output();
-      clearTimeout(timer);
-      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-      for (const line of text.split("\n")) if (line.startsWith("ok ")) console.log(line);
-      assertEquals(out.code, 0, `browser checks failed:\n${text}`);
+      await runBrowserScript(
+        new URL("./_test_dashboard_browser.ts", import.meta.url),
+        args,
+        120_000,
+      );
       // the editor's "Save & reload" reached frpc
       await frpc.waitForLine(/success reload conf/, 10000);
       assert(

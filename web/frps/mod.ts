@@ -11,6 +11,7 @@
  */
 import { COMMON_JS, STYLE_CSS } from "../common.ts";
 import type { AssetMap } from "../serve.ts";
+import { INSPECT_CSS, INSPECT_JS } from "./inspect.ts";
 
 const INDEX_HTML = `<!doctype html>
 <html lang="en">
@@ -30,6 +31,7 @@ const INDEX_HTML = `<!doctype html>
     <a href="#/" data-nav="overview">Overview</a>
     <a href="#/proxies" data-nav="proxies">Proxies</a>
     <a href="#/clients" data-nav="clients">Clients</a>
+    <a href="#/inspect" data-nav="inspect">Inspector</a>
   </nav>
   <span class="spacer"></span>
   <div class="refresh">
@@ -51,6 +53,7 @@ import {
   $, api, ago, badge, bytes, card, datetime, duration, facts, h, kv, notify, num, refresher, stat,
   table, trafficChart, trafficDays,
 } from "./common.js";
+import { inspectorList, inspectorView } from "./inspect.js";
 
 const TYPES = ["tcp", "udp", "http", "https", "tcpmux", "stcp", "sudp", "xtcp"];
 const REFRESH_MS = 5000;
@@ -358,6 +361,7 @@ function proxyView(name) {
       sp.hostHeaderRewrite && ["Host header rewrite", sp.hostHeaderRewrite],
       sp.multiplexer && ["Multiplexer", sp.multiplexer],
       sp.routeByHTTPUser && ["Route by HTTP user", sp.routeByHTTPUser],
+      t === "http" && ["Requests", h("a", { href: "#/inspect/" + enc, id: "inspect-link" }, "Open in the inspector")],
       on && ["Encryption", yes(tp.useEncryption)],
       on && ["Compression", yes(tp.useCompression)],
       on && ["Bandwidth limit", tp.bandwidthLimit ? tp.bandwidthLimit + " (" + tp.bandwidthLimitMode + ")" : "none"],
@@ -476,6 +480,9 @@ function route() {
   } else if (parts[0] === "proxy" && parts[1]) {
     current = proxyView(parts[1]);
     nav = "proxies";
+  } else if (parts[0] === "inspect") {
+    current = parts[1] ? inspectorView(parts[1]) : inspectorList();
+    nav = "inspect";
   } else if (parts[0] === "clients") {
     current = clientsView();
     nav = "clients";
@@ -500,5 +507,6 @@ export const FRPS_ASSETS: AssetMap = {
   "index.html": { contentType: "text/html; charset=utf-8", body: INDEX_HTML },
   "app.js": { contentType: "text/javascript; charset=utf-8", body: APP_JS },
   "common.js": { contentType: "text/javascript; charset=utf-8", body: COMMON_JS },
-  "style.css": { contentType: "text/css; charset=utf-8", body: STYLE_CSS },
+  "style.css": { contentType: "text/css; charset=utf-8", body: STYLE_CSS + INSPECT_CSS },
+  "inspect.js": { contentType: "text/javascript; charset=utf-8", body: INSPECT_JS },
 };
