@@ -9,6 +9,7 @@
 import { privilegeKey } from "../protocol/crypto/mod.ts";
 import { errorText } from "../protocol/errors.ts";
 import type { AuthScope, ClientAuthConfig } from "../config/types.ts";
+import { resolveValueSource } from "../config/mod.ts";
 
 /** Supplies proofs for each message kind. */
 export interface ClientAuth {
@@ -38,6 +39,7 @@ function oidcAuth(auth: ClientAuthConfig): ClientAuth {
     try {
       return await source();
     } catch (err) {
+      if (err instanceof SourceError) throw err;
       throw new Error(`couldn't generate OIDC token for login: ${errorText(err)}`);
     }
   };
@@ -50,16 +52,24 @@ function oidcAuth(auth: ClientAuthConfig): ClientAuth {
   };
 }
 
-/** `auth.oidc.tokenSource`: re-read on every use, as Go resolves it per message. */
+/**
+ * `auth.oidc.tokenSource` (file or exec; exec was allowed by `--allow-unsafe` at load): resolved
+ * on every use, as Go resolves it per message.
+ */
 function tokenFromSource(auth: ClientAuthConfig): () => Promise<string> {
   const src = auth.oidc.tokenSource!;
   return async () => {
-    if (src.type !== "file" || !src.file?.path) {
-      throw new Error(`unsupported OIDC token source type [${src.type}] (only file is supported)`);
+    try {
+      return await resolveValueSource(src);
+    } catch (err) {
+      // Go's OidcTokenSourceAuthProvider words it differently from the client-credentials path.
+      throw new SourceError(`couldn't acquire OIDC token for login: ${errorText(err)}`);
     }
-    return (await Deno.readTextFile(src.file.path)).trim();
   };
 }
+
+/** A token-source failure, already worded as Go's OidcTokenSourceAuthProvider does. */
+class SourceError extends Error {}
 
 /** Seconds before expiry at which a cached token is renewed (oauth2's expiryDelta). */
 const EXPIRY_DELTA_S = 10;

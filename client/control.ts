@@ -104,6 +104,7 @@ export class ClientControl {
   }
 
   #ping(): void {
+    this.#log.debug("send heartbeat to server");
     this.#auth.scoped("HeartBeats").then(
       (proof) => this.send({ type: "Ping", body: proof }),
       (err) => this.#log.warn(`failed to generate ping auth: ${errorText(err)}`),
@@ -142,6 +143,7 @@ export class ClientControl {
               return;
             }
             this.#lastPong = Date.now();
+            this.#log.debug("receive heartbeat from server");
             break;
           default:
             break;

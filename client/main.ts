@@ -18,6 +18,7 @@ import { CLIENT_VERSION, LoginError } from "./service.ts";
 import { startClient } from "./mod.ts";
 import { ConfigStore } from "./store.ts";
 import { ADMIN_COMMANDS, runAdminCommand } from "./api/cli.ts";
+import { runNathole } from "./nathole/cli.ts";
 import { parseQuickCommand, QUICK_PROXY_TYPES } from "./quick.ts";
 
 const FLAGS = {
@@ -35,6 +36,7 @@ Usage:
 Available Commands:
   http        Run frpc with a single http proxy
   https       Run frpc with a single https proxy
+  nathole     Actions about nathole
   reload      Hot-Reload frpc configuration
   status      Overview of all proxies status
   stcp        Run frpc with a single stcp proxy
@@ -69,9 +71,12 @@ export async function main(argv: string[]): Promise<number> {
           apiTimeout: cli.parsed.flags["api-timeout"] as string | undefined,
         }),
     ])),
-    rawSubcommands: Object.fromEntries(
-      QUICK_PROXY_TYPES.map((t) => [t, (argv: string[]) => runQuick(t, argv)]),
-    ),
+    rawSubcommands: {
+      ...Object.fromEntries(
+        QUICK_PROXY_TYPES.map((t) => [t, (argv: string[]) => runQuick(t, argv)]),
+      ),
+      nathole: runNathole,
+    },
   });
   if (typeof cli === "number") return cli;
   const { configPath, loadOptions } = cli;

@@ -6,7 +6,7 @@
  */
 import { errorText } from "../protocol/errors.ts";
 import type { NewProxyResp } from "../protocol/msg/messages.ts";
-import type { Duplex } from "../protocol/duplex.ts";
+import { type Duplex, endText } from "../protocol/duplex.ts";
 import type { StartWorkConn } from "../protocol/msg/messages.ts";
 import type { ClientCommonConfig, ProxyConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
@@ -27,6 +27,11 @@ interface Entry {
 }
 
 const FIRST_HEALTH_EVAL_MS = 500;
+
+/** Go ≥ 0.70's config aggregator hands proxies and visitors over sorted by name. */
+export function sortedByName<T extends { name: string }>(cfgs: readonly T[]): T[] {
+  return [...cfgs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
 
 function newEntry(cfg: ProxyConfig): Entry {
   return {
@@ -92,7 +97,7 @@ export class ProxyManager {
     this.#log = log;
     this.#send = sendNewProxy;
     this.#sendClose = sendCloseProxy;
-    for (const cfg of proxies) this.#proxies.set(cfg.name, newEntry(cfg));
+    for (const cfg of sortedByName(proxies)) this.#proxies.set(cfg.name, newEntry(cfg));
   }
 
   /** Sends NewProxy for every proxy and starts the retry checker. */
@@ -121,7 +126,7 @@ export class ProxyManager {
     }
     if (removed.length > 0) this.#log.info(`proxy removed: [${removed.join(" ")}]`);
     const added: Entry[] = [];
-    for (const cfg of proxies) {
+    for (const cfg of sortedByName(proxies)) {
       if (this.#proxies.has(cfg.name)) continue;
       const p = newEntry(cfg);
       this.#proxies.set(cfg.name, p);
@@ -166,8 +171,17 @@ export class ProxyManager {
   }
 
   #register(p: { cfg: ProxyConfig; status: ProxyStatus }): void {
+    this.#traceChange(p, "wait start");
     this.#setPhase(p, "wait start");
     this.#send(newProxyMessage(this.#common.user, p.cfg));
+  }
+
+  /** Go's proxy_wrapper trace line for the transitions its status checker makes. */
+  #traceChange(p: { cfg: ProxyConfig; status: ProxyStatus }, to: ProxyPhase): void {
+    if (!this.#log.enabled("trace")) return;
+    this.#log.child(undefined, p.cfg.name).trace(
+      `change status from [${p.status.phase}] to [${to}]`,
+    );
   }
 
   #check(): void {
@@ -189,6 +203,7 @@ export class ProxyManager {
       }
     } else if (phase === "running" || phase === "wait start") {
       this.#sendClose(wireName(this.#common.user, p.cfg.name));
+      this.#traceChange(p, "check failed");
       this.#setPhase(p, "check failed");
     }
   }
@@ -219,6 +234,11 @@ export class ProxyManager {
       return;
     }
     const log = this.#log.child(`proxy/${p.cfg.type}.ts`, name);
+    log.debug(
+      `start a new work connection, localAddr: ${endText(conn, "localAddr")} remoteAddr: ${
+        endText(conn, "remoteAddr")
+      }`,
+    );
     handler({
       common: this.#common,
       proxy: p.cfg,

@@ -122,19 +122,39 @@ export const denoHost: ConfigHost = {
     }
   },
   async exec(command, args, env) {
-    const out = await new Deno.Command(command, {
-      args,
-      env: Object.keys(env).length ? env : undefined,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!out.success) {
-      throw new Error(
-        `command ${command} failed: exit status ${out.code}: ${
-          new TextDecoder().decode(out.stderr).trim()
-        }`,
-      );
+    let out: Deno.CommandOutput;
+    try {
+      out = await new Deno.Command(command, {
+        args,
+        env: Object.keys(env).length ? env : undefined,
+        stdout: "piped",
+        stderr: "inherit",
+      }).output();
+    } catch (e) {
+      throw new Error(spawnErrorText(command, e));
     }
+    // Go's cmd.Output(): a non-zero exit is "exit status N" (stderr is not part of the error).
+    if (!out.success) throw new Error(`exit status ${out.code}`);
     return new TextDecoder().decode(out.stdout);
   },
 };
+
+/**
+ * Why a command could not start, in Go's os/exec words; a missing Deno permission names the
+ * flag that grants it (the shipped tasks do not grant --allow-run: only exec token sources need it).
+ */
+function spawnErrorText(command: string, e: unknown): string {
+  // Deno 2 reports a missing permission as NotCapable; PermissionDenied is the OS's EACCES.
+  if ((e as Error)?.name === "NotCapable") {
+    return `run access to "${command}" is not granted: run frp with Deno's --allow-run=${command} ` +
+      `(needed only for an exec token source)`;
+  }
+  const bare = !command.includes("/");
+  if (e instanceof Deno.errors.NotFound) {
+    return bare
+      ? `exec: "${command}": executable file not found in $PATH`
+      : `fork/exec ${command}: no such file or directory`;
+  }
+  if (e instanceof Deno.errors.PermissionDenied) return `fork/exec ${command}: permission denied`;
+  return `fork/exec ${command}: ${errText(e)}`;
+}

@@ -185,6 +185,34 @@ async function readFile(host: ConfigHost, path: string): Promise<string> {
 
 // ------------------------------------------------------------------ token sources
 
+/**
+ * frp's ValueSource.Resolve: the trimmed content of a file, or the trimmed stdout of a command
+ * (`exec` needs frp's `--allow-unsafe TokenSourceExec`, checked by the caller, and Deno's
+ * --allow-run). Throws Go's texts (`failed to read file …`, `failed to execute command …`).
+ */
+export async function resolveValueSource(
+  src: import("./types.ts").ValueSource,
+  host: ConfigHost = denoHost,
+): Promise<string> {
+  const v = validateValueSource(src);
+  if (v) throw new Error(v);
+  if (src.type === "file") {
+    try {
+      return (await host.readTextFile(src.file!.path)).trim();
+    } catch (e) {
+      throw new Error(`failed to read file ${src.file!.path}: ${(e as Error).message}`);
+    }
+  }
+  const env: Record<string, string> = {};
+  for (const e of src.exec!.env ?? []) env[e.name] = e.value;
+  const cmd = src.exec!.command;
+  try {
+    return (await host.exec(cmd, src.exec!.args ?? [], env)).trim();
+  } catch (e) {
+    throw new Error(`failed to execute command ${cmd}: ${(e as Error).message}`);
+  }
+}
+
 async function resolveTokenSource(
   auth: { token: string; tokenSource?: import("./types.ts").ValueSource },
   host: ConfigHost,
@@ -194,25 +222,13 @@ async function resolveTokenSource(
   if (!ts) return;
   const v = validateValueSource(ts);
   if (v) throw new ConfigError(`failed to resolve auth.tokenSource: ${v}`);
+  if (ts.type === "exec" && !allowUnsafe.includes("TokenSourceExec")) {
+    throw new ConfigError(
+      `failed to resolve auth.tokenSource: unsafe feature "TokenSourceExec" is not enabled. To enable it, ensure it is allowed in the configuration or command line flags`,
+    );
+  }
   try {
-    if (ts.type === "file") {
-      let content: string;
-      try {
-        content = await host.readTextFile(ts.file!.path);
-      } catch (e) {
-        throw new Error(`failed to read file ${ts.file!.path}: ${(e as Error).message}`);
-      }
-      auth.token = content.trim();
-    } else {
-      if (!allowUnsafe.includes("TokenSourceExec")) {
-        throw new Error(
-          `unsafe feature "TokenSourceExec" is not enabled. To enable it, ensure it is allowed in the configuration or command line flags`,
-        );
-      }
-      const env: Record<string, string> = {};
-      for (const e of ts.exec!.env ?? []) env[e.name] = e.value;
-      auth.token = (await host.exec(ts.exec!.command, ts.exec!.args ?? [], env)).trim();
-    }
+    auth.token = await resolveValueSource(ts, host);
   } catch (e) {
     throw new ConfigError(`failed to resolve auth.tokenSource: ${(e as Error).message}`);
   }

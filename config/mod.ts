@@ -16,6 +16,7 @@ export {
   type LoadedConfig,
   type LoadOptions,
   loadServerConfig,
+  resolveValueSource,
   verifyClientConfig,
   type VerifyResult,
   verifyServerConfig,

@@ -31,3 +31,17 @@ export interface Conn extends Duplex {
   readonly localAddr: NetAddr;
   readonly remoteAddr: NetAddr;
 }
+
+/** `ip:port` (IPv6 bracketed), as Go's net.Addr.String() prints it. */
+export function netAddrText(a: NetAddr): string {
+  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+}
+
+/**
+ * One end of a connection for log lines (Go's `conn.LocalAddr()`/`RemoteAddr()`): sockets,
+ * TLS conns and yamux streams (their session's conn) know it; other wrappers give "".
+ */
+export function endText(d: Duplex, end: "localAddr" | "remoteAddr"): string {
+  const a = (d as Partial<Conn>)[end];
+  return a ? netAddrText(a) : "";
+}

@@ -5,7 +5,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { NetAddr } from "./duplex.ts";
+import { type NetAddr, netAddrText } from "./duplex.ts";
 import type { UDPPacket } from "./msg/messages.ts";
 
 /** Builds the `UDPPacket` body for one datagram. */
@@ -36,5 +36,5 @@ export function udpPacketLength(p: UDPPacket): number {
 
 /** The map key frp uses for a user address (`ip:port`, IPv6 bracketed). */
 export function udpAddrKey(a: NetAddr): string {
-  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+  return netAddrText(a);
 }

@@ -135,6 +135,7 @@ export class Control {
     return this.#pool.get(
       this.server.config.userConnTimeout * 1000,
       () => this.send({ type: "ReqWorkConn", body: {} }),
+      () => this.log.debug("get work connection from pool"),
     );
   }
 
@@ -178,6 +179,7 @@ export class Control {
             }
             this.#lastPing = Date.now();
             this.send({ type: "Pong", body: {} });
+            this.log.debug("receive heartbeat");
             break;
           }
           case "NatHoleVisitor":

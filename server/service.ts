@@ -248,7 +248,15 @@ export class Service {
   async #serveFrpConn(frpConn: Conn, raw: Conn): Promise<void> {
     const cfg = this.ctx.config;
     const force = cfg.transport.tls.force || !!cfg.transport.tls.trustedCaFile;
-    const conn = await acceptServerTls(frpConn, this.#tls!, { force });
+    const log = this.#log.child("server/service.ts");
+    log.trace("start check TLS connection...");
+    const conn = await acceptServerTls(frpConn, this.#tls!, {
+      force,
+      onSniffed: (isTLS, custom) =>
+        log.trace(
+          `check TLS connection success, isTLS: ${isTLS} custom: ${custom} internal: false`,
+        ),
+    });
     const addrs: ConnAddrs = { localAddr: raw.localAddr, remoteAddr: raw.remoteAddr };
     if (!cfg.transport.tcpMux) return this.#handleLogical(conn, addrs);
     const session = new YamuxSession(conn, {
@@ -490,6 +498,7 @@ export class Service {
         "invalid NewWorkConn",
       );
     }
+    if (!error) ctl!.log.debug("new work connection registered");
     if (error) {
       await codec.writeMessage(conn, { type: "StartWorkConn", body: { error } }).catch(() => {});
       conn.close();

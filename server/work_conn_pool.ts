@@ -42,10 +42,11 @@ export class WorkConnPool {
    * Takes an idle conn, or asks for one (`request`) and waits up to `timeoutMs`. Either way one
    * more is requested afterwards to refill the pool, as frps does.
    */
-  async get(timeoutMs: number, request: () => void): Promise<WorkConn> {
+  async get(timeoutMs: number, request: () => void, pooled?: () => void): Promise<WorkConn> {
     if (this.#closed) throw new Error("control is closed");
     let conn = this.#idle.shift();
-    if (!conn) {
+    if (conn) pooled?.();
+    else {
       request();
       conn = await new Promise<WorkConn>((resolve, reject) => {
         const waiter = (c: WorkConn | null) => {

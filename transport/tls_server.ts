@@ -151,6 +151,8 @@ export interface AcceptServerTlsOptions {
   force: boolean;
   /** Deadline for the first byte and, separately, for the TLS handshake. Default 10 s. */
   timeoutMs?: number;
+  /** Told what the first byte showed (frps's trace line): TLS, and frp's 0x17 custom head. */
+  onSniffed?: (isTLS: boolean, custom: boolean) => void;
 }
 
 /**
@@ -177,14 +179,21 @@ export async function acceptServerTls(
     throw new Deno.errors.UnexpectedEof("connection closed before the first byte");
   }
   const b = first[0];
-  if (b === FRP_TLS_HEAD_BYTE) return await serverHandshake(conn, ctx, timeoutMs);
+  if (b === FRP_TLS_HEAD_BYTE) {
+    const out = await serverHandshake(conn, ctx, timeoutMs);
+    opts.onSniffed?.(true, true);
+    return out;
+  }
   if (b === TLS_HANDSHAKE_BYTE) {
-    return await serverHandshake(new PrefixedConn(conn, first), ctx, timeoutMs);
+    const out = await serverHandshake(new PrefixedConn(conn, first), ctx, timeoutMs);
+    opts.onSniffed?.(true, false);
+    return out;
   }
   if (opts.force || ctx.requireClientCert) {
     conn.close();
     throw new TlsRequiredError(b);
   }
+  opts.onSniffed?.(false, false);
   return new PrefixedConn(conn, first);
 }
 

@@ -101,19 +101,52 @@ export function localIPsForNatHole(max = 10): string[] {
   }
 }
 
+/** Go's syscall texts for node's bind error codes. */
+function bindErrorText(err: unknown): string {
+  const code = (err as { code?: string }).code;
+  if (code === "EADDRNOTAVAIL") return "cannot assign requested address";
+  if (code === "EADDRINUSE") return "address already in use";
+  if (code === "EACCES") return "permission denied";
+  return (err as Error).message;
+}
+
+/**
+ * frp's nathole.Discover: the mapped addresses from one UDP socket bound on `localAddr`
+ * ("" = 0.0.0.0, any port). The socket stays open (the caller closes it); rejects with Go's
+ * texts, without the `discover error: ` prefix.
+ */
+export async function discover(
+  stunServer: string,
+  localAddr = "",
+): Promise<{ addrs: string[]; sock: UdpSocket }> {
+  const local = localAddr ? await resolveUdp4(localAddr) : { hostname: "0.0.0.0", port: 0 };
+  let sock: UdpSocket;
+  try {
+    sock = await bindUdp(local);
+  } catch (err) {
+    throw new Error(`listen udp4 ${localAddr || "0.0.0.0:0"}: bind: ${bindErrorText(err)}`);
+  }
+  try {
+    return { addrs: await discoverFrom(sock, stunServer), sock };
+  } catch (err) {
+    sock.close();
+    throw err;
+  }
+}
+
 /** frp's nathole.Prepare. Rejects with Go's texts (`discover error: …`). */
 export async function prepare(
   stunServer: string,
   opts: { disableAssistedAddrs: boolean },
 ): Promise<PrepareResult> {
-  const sock = await bindUdp({ hostname: "0.0.0.0", port: 0 });
+  let found;
   try {
-    let addrs: string[];
-    try {
-      addrs = await discoverFrom(sock, stunServer);
-    } catch (err) {
-      throw new Error(`discover error: ${(err as Error).message}`);
-    }
+    found = await discover(stunServer);
+  } catch (err) {
+    throw new Error(`discover error: ${(err as Error).message}`);
+  }
+  const { addrs, sock } = found;
+  try {
     if (addrs.length < 2) throw new Error("discover error: not enough addresses");
     const localIPs = localIPsForNatHole();
     let feature;

@@ -9,12 +9,16 @@ import { relay, writeAll } from "../../protocol/io.ts";
 import { wrapProxyConn } from "../../protocol/wrap.ts";
 import { dialTcp } from "../../transport/mod.ts";
 import type { WorkConnContext } from "./base.ts";
-import type { Duplex } from "../../protocol/duplex.ts";
+import { type Duplex, endText } from "../../protocol/duplex.ts";
 import { limitWorkConn, proxyProtocolHeader } from "./limit.ts";
 
 /** Relays one work connection to `localIP:localPort`. */
 export async function handleTcpWorkConn(ctx: WorkConnContext): Promise<void> {
   const { proxy, common, log } = ctx;
+  log.trace(
+    `handle tcp work connection, useEncryption: ${proxy.transport.useEncryption}, ` +
+      `useCompression: ${proxy.transport.useCompression}`,
+  );
   const work = wrapProxyConn(limitWorkConn(proxy, ctx.conn), {
     key: ctx.key ?? common.auth.token,
     useEncryption: proxy.transport.useEncryption,
@@ -41,9 +45,12 @@ export async function handleTcpWorkConn(ctx: WorkConnContext): Promise<void> {
     return;
   }
   log.debug(
-    `join connections, localConn(l[${local.localAddr.hostname}:${local.localAddr.port}]) workConn`,
+    `join connections, localConn(l[${endText(local, "localAddr")}] r[${
+      endText(local, "remoteAddr")
+    }]) workConn(l[${endText(ctx.conn, "localAddr")}] r[${endText(ctx.conn, "remoteAddr")}])`,
   );
   await relay(work, local).catch(() => {});
+  log.debug("join connections closed");
 }
 
 /** A plugin replaces the local dial (Go HandleTCPWorkConnection → proxyPlugin.Handle). */

@@ -7,7 +7,7 @@
  * @module
  */
 import { errorText } from "../../protocol/errors.ts";
-import type { Duplex } from "../../protocol/duplex.ts";
+import { type Duplex, endText } from "../../protocol/duplex.ts";
 import { codecFor } from "../../protocol/msg/codec.ts";
 import type { Message } from "../../protocol/msg/messages.ts";
 import { decodeUdpPacket, encodeUdpPacket, udpAddrKey } from "../../protocol/udp_packet.ts";
@@ -26,6 +26,11 @@ const QUEUE_SIZE = 1024;
 /** Serves the single udp work connection until it ends. */
 export async function handleUdpWorkConn(ctx: WorkConnContext): Promise<void> {
   const { proxy, common, log } = ctx;
+  log.info(
+    `incoming a new work connection for ${proxy.type} proxy, ${endText(ctx.conn, "remoteAddr")}`,
+  );
+  // Go's per-packet trace lines; decided once, off the per-datagram path.
+  const trace = proxy.type === "udp" && log.enabled("trace");
   const work: Duplex = wrapProxyConn(limitWorkConn(proxy, ctx.conn), {
     key: common.auth.token,
     useEncryption: proxy.transport.useEncryption,
@@ -41,7 +46,10 @@ export async function handleUdpWorkConn(ctx: WorkConnContext): Promise<void> {
       await codec.writeMessage(work, m);
     }
   })().catch(() => work.close());
-  const ping = setInterval(() => send({ type: "Ping", body: {} }), PING_INTERVAL_MS);
+  const ping = setInterval(() => {
+    if (trace) log.trace("send ping message to udp workConn");
+    send({ type: "Ping", body: {} });
+  }, PING_INTERVAL_MS);
   const sweep = setInterval(() => {
     const now = Date.now();
     for (const [k, m] of mappings) {
@@ -56,6 +64,7 @@ export async function handleUdpWorkConn(ctx: WorkConnContext): Promise<void> {
       const m = await codec.readMessage(work);
       if (m.type !== "UDPPacket") continue;
       const { data, remote } = decodeUdpPacket(m.body);
+      if (trace) log.trace(`get udp package from workConn, len: ${data.byteLength}`);
       const key = udpAddrKey(remote);
       let mapping = mappings.get(key);
       let payload = data;
@@ -86,6 +95,7 @@ export async function handleUdpWorkConn(ctx: WorkConnContext): Promise<void> {
             if (!d) break;
             mp.last = Date.now();
             const reply = d.data.subarray(0, common.udpPacketSize);
+            if (trace) log.trace(`send udp package to workConn, len: ${reply.byteLength}`);
             send({ type: "UDPPacket", body: encodeUdpPacket(reply, remote) });
           }
         })();

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { sortedByName } from "../proxy_manager.ts";
 import { errorText } from "../../protocol/errors.ts";
 import type { ClientCommonConfig, VisitorConfig } from "../../config/types.ts";
 import type { Logger } from "../../log/logger.ts";
@@ -47,7 +48,7 @@ export class VisitorManager {
   ) {
     this.#transporter = transporter;
     this.#common = common;
-    this.#cfgs = cfgs;
+    this.#cfgs = sortedByName(cfgs);
     this.#log = log;
     this.#connector = connector;
     this.#runId = runId;

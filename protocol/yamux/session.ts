@@ -189,6 +189,11 @@ export class YamuxSession implements StreamHost, FrameHandler {
     if (this.#keepAliveMs > 0) this.#scheduleKeepAlive();
   }
 
+  /** The underlying conn (StreamHost: streams report its addresses). */
+  get conn(): Duplex {
+    return this.#conn;
+  }
+
   /** True once the session has ended. */
   get isClosed(): boolean {
     return this.#closeError !== null;

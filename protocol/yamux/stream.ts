@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Duplex } from "../duplex.ts";
+import type { Conn, Duplex, NetAddr } from "../duplex.ts";
 import { FLAG_ACK, FLAG_FIN, FLAG_RST, FLAG_SYN, INITIAL_STREAM_WINDOW } from "./frame.ts";
 import { SessionClosedError, StreamClosedError, StreamResetError } from "./errors.ts";
 
@@ -33,6 +33,8 @@ export interface StreamHost {
   sendWindowUpdate(flags: number, id: number, delta: number): void;
   /** Copies `payload` into a Data frame, queues it; resolves once written to the transport. */
   sendData(flags: number, id: number, payload: Uint8Array): Promise<void>;
+  /** The session's underlying conn (its addresses are the stream's, as in Go's yamux). */
+  readonly conn: Duplex;
   /** The peer acknowledged the stream. */
   streamEstablished(s: YamuxStream): void;
   /** A FIN was sent or received: the open timeout no longer applies. */
@@ -84,6 +86,16 @@ export class YamuxStream implements Duplex {
     this.id = id;
     this.#host = host;
     this.#state = state;
+  }
+
+  /** The session conn's local address, when it has one (log lines). */
+  get localAddr(): NetAddr | undefined {
+    return (this.#host.conn as Partial<Conn>).localAddr;
+  }
+
+  /** The session conn's remote address, when it has one (log lines). */
+  get remoteAddr(): NetAddr | undefined {
+    return (this.#host.conn as Partial<Conn>).remoteAddr;
   }
 
   /** Unread bytes buffered in this stream. */

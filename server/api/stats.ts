@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { renderProcessMetrics } from "./process_metrics.ts";
 
 /** Days of history kept per counter (index 0 = today). */
 export const RESERVE_DAYS = 7;
@@ -142,7 +143,6 @@ class PromMetrics {
   readonly connectionCounts: Map<Labels, number> = new Map();
   readonly trafficIn: Map<Labels, number> = new Map();
   readonly trafficOut: Map<Labels, number> = new Map();
-  readonly #start = Date.now() / 1000;
 
   static add(m: Map<Labels, number>, k: Labels, n: number): void {
     m.set(k, (m.get(k) ?? 0) + n);
@@ -186,16 +186,8 @@ class PromMetrics {
     if (this.trafficOut.size > 0) {
       family("frp_server_traffic_out", "The total out traffic", "counter", this.trafficOut);
     }
-    // Go's default registry adds go_*/process_* collectors; we export the process_* we can know.
-    const mem = Deno.memoryUsage();
-    out.push(
-      "# HELP process_resident_memory_bytes Resident memory size in bytes.",
-      "# TYPE process_resident_memory_bytes gauge",
-      `process_resident_memory_bytes ${mem.rss}`,
-      "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.",
-      "# TYPE process_start_time_seconds gauge",
-      `process_start_time_seconds ${this.#start}`,
-    );
+    // Go's default registry adds go_*/process_* collectors: ours are deno_*/process_*.
+    out.push(...renderProcessMetrics());
     return out.join("\n") + "\n";
   }
 }

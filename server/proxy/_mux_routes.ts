@@ -10,7 +10,7 @@ import { canonicalAddr } from "../vhost/mod.ts";
 import type { VhostMuxer } from "../vhost/muxer.ts";
 import { proxyDomains, validateDomains } from "../vhost/domains.ts";
 import type { MuxGroups } from "../group/mod.ts";
-import { type ProxyContext, type ServerProxy, serveUserConn } from "./base.ts";
+import { type ProxyContext, type ServerProxy, serveUserConn, userConnLine } from "./base.ts";
 
 /** What differs between https and tcpmux. */
 export interface MuxRouteOptions {
@@ -38,7 +38,7 @@ export function registerMuxRoutes(ctx: ProxyContext, o: MuxRouteOptions): Promis
     for (const f of closers.splice(0).reverse()) f();
   };
   const handle = (conn: Conn) => {
-    log.debug(`get a user connection [${conn.remoteAddr.hostname}:${conn.remoteAddr.port}]`);
+    log.info(userConnLine(conn));
     serveUserConn(ctx, conn);
   };
   try {

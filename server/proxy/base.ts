@@ -6,7 +6,7 @@
  * @module
  */
 import { errorText } from "../../protocol/errors.ts";
-import type { Conn, Duplex } from "../../protocol/duplex.ts";
+import { type Conn, type Duplex, endText, netAddrText } from "../../protocol/duplex.ts";
 import type { NewProxy, StartWorkConn } from "../../protocol/msg/messages.ts";
 import type { MessageCodec } from "../../protocol/msg/codec.ts";
 import { wrapProxyConn } from "../../protocol/wrap.ts";
@@ -41,6 +41,11 @@ export interface ProxyContext {
 /** Creates and starts one proxy type; throws an Error whose message goes to the client. */
 export type ProxyFactory = (ctx: ProxyContext) => Promise<ServerProxy>;
 
+/** frps's line for each accepted user connection (Go logs it at info). */
+export function userConnLine(user: Conn): string {
+  return `get a user connection [${netAddrText(user.remoteAddr)}]`;
+}
+
 /** Address fields of StartWorkConn describing the user connection. */
 export type WorkConnAddrs = Pick<StartWorkConn, "src_addr" | "src_port" | "dst_addr" | "dst_port">;
 
@@ -59,7 +64,7 @@ export async function openWorkConn(ctx: ProxyContext, addrs: WorkConnAddrs): Pro
 export async function openWorkConnWithCodec(
   ctx: ProxyContext,
   addrs: WorkConnAddrs,
-): Promise<{ conn: Duplex; codec: MessageCodec }> {
+): Promise<{ conn: Duplex; codec: MessageCodec; raw: Duplex }> {
   const { msg } = ctx;
   // `[[auth.users]]` limits of the proxy's owner, checked before a work conn is taken; udp's
   // single work conn (no source address) only gets the bandwidth cap.
@@ -81,7 +86,7 @@ export async function openWorkConnWithCodec(
   const limiter = serverLimiter(ctx);
   if (limiter) wrapped = new LimitedDuplex(wrapped, limiter);
   if (user?.bandwidth) wrapped = new LimitedDuplex(wrapped, user.bandwidth);
-  return { conn: release ? releasingOnClose(wrapped, release) : wrapped, codec };
+  return { conn: release ? releasingOnClose(wrapped, release) : wrapped, codec, raw: conn };
 }
 
 /**
@@ -105,6 +110,7 @@ export async function startWorkConn(ctx: ProxyContext, addrs: WorkConnAddrs): Pr
       ctx.log.warn(`failed to send message to work connection from pool: ${err}, times: ${i}`);
       continue;
     }
+    ctx.log.debug(`get a new work connection: [${endText(conn, "remoteAddr")}]`);
     return { conn, codec };
   }
   throw lastErr instanceof Error ? lastErr : new Error("failed to get work connection");
@@ -137,8 +143,7 @@ export async function serveUserConn(
 ): Promise<void> {
   const plugins = ctx.server.plugins;
   if (plugins?.has("NewUserConn")) {
-    const { hostname, port } = user.remoteAddr;
-    const remote = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+    const remote = netAddrText(user.remoteAddr);
     try {
       await plugins.newUserConn(ctx.control.pluginUser, ctx.name, ctx.msg.proxy_type ?? "", remote);
     } catch (err) {
@@ -149,8 +154,9 @@ export async function serveUserConn(
   }
   let work: Duplex;
   let workCodec: MessageCodec;
+  let raw: Duplex;
   try {
-    ({ conn: work, codec: workCodec } = await openWorkConnWithCodec(ctx, {
+    ({ conn: work, codec: workCodec, raw } = await openWorkConnWithCodec(ctx, {
       src_addr: user.remoteAddr.hostname,
       src_port: user.remoteAddr.port,
       dst_addr: user.localAddr.hostname,
@@ -164,8 +170,14 @@ export async function serveUserConn(
     user.close();
     return;
   }
+  ctx.log.trace(
+    `handler user tcp connection, use_encryption: ${!!ctx.msg.use_encryption}, ` +
+      `use_compression: ${!!ctx.msg.use_compression}`,
+  );
   ctx.log.debug(
-    `join connections, workConn(l[${ctx.control.remoteAddrText}]) userConn(r[${user.remoteAddr.hostname}:${user.remoteAddr.port}])`,
+    `join connections, workConn(l[${endText(raw, "localAddr")}] r[${
+      endText(raw, "remoteAddr")
+    }]) userConn(l[${netAddrText(user.localAddr)}] r[${netAddrText(user.remoteAddr)}])`,
   );
   const join = (opts: RelayOptions): Promise<unknown> => {
     if (!userCodec || userCodec.wireProtocol === workCodec.wireProtocol) {
@@ -179,6 +191,7 @@ export async function serveUserConn(
   const stats = ctx.server.stats;
   if (!stats) {
     await join({}).catch(() => {});
+    ctx.log.debug("join connections closed");
     return;
   }
   // Dashboard statistics (behaviour.md §11.5): in = user → frpc, out = frpc → user.
@@ -189,6 +202,7 @@ export async function serveUserConn(
     onBytes: (dir, n) =>
       dir === "ab" ? stats.addTrafficIn(name, type, n) : stats.addTrafficOut(name, type, n),
   }).catch(() => {});
+  ctx.log.debug("join connections closed");
   stats.closeConnection(name, type);
   stats.addTrafficIn(name, type, 0); // frp creates the Prometheus series once a conn ends
   stats.addTrafficOut(name, type, 0);

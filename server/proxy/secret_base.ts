@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type ProxyContext, type ServerProxy, serveUserConn } from "./base.ts";
+import { type ProxyContext, type ServerProxy, serveUserConn, userConnLine } from "./base.ts";
 import { AddressedConn } from "../visitor/conn.ts";
 
 /** Starts an stcp or sudp proxy; throws frp's error when the name is already registered. */
@@ -20,7 +20,7 @@ export function startSecretProxy(ctx: ProxyContext, type: "stcp" | "sudp"): Serv
     for (;;) {
       const conn = await listener.accept();
       if (!conn) break;
-      log.debug(`get a user connection [${conn.remoteAddr.hostname}:${conn.remoteAddr.port}]`);
+      log.info(userConnLine(conn));
       serveUserConn(
         ctx,
         conn,

@@ -6,7 +6,7 @@
  */
 import { errorText } from "../../protocol/errors.ts";
 import { listenTcp, type TcpListener } from "../../transport/mod.ts";
-import { type ProxyContext, type ServerProxy, serveUserConn } from "./base.ts";
+import { type ProxyContext, type ServerProxy, serveUserConn, userConnLine } from "./base.ts";
 import { createTcpGroupProxy } from "./tcp_group.ts";
 
 /** Starts a tcp proxy; errors carry frp's texts (`port already used`, …). */
@@ -29,7 +29,7 @@ export async function createTcpProxy(ctx: ProxyContext): Promise<ServerProxy> {
         return null;
       });
       if (!user) break;
-      log.debug(`get a user connection [${user.remoteAddr.hostname}:${user.remoteAddr.port}]`);
+      log.info(userConnLine(user));
       serveUserConn(ctx, user);
     }
   })();

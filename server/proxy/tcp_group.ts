@@ -5,7 +5,7 @@
  * @module
  */
 import { listenTcp, type TcpListener } from "../../transport/tcp.ts";
-import { type ProxyContext, type ServerProxy, serveUserConn } from "./base.ts";
+import { type ProxyContext, type ServerProxy, serveUserConn, userConnLine } from "./base.ts";
 
 /** Joins (or creates) the tcp group named in `ctx.msg.group`. */
 export async function createTcpGroupProxy(ctx: ProxyContext): Promise<ServerProxy> {
@@ -15,7 +15,7 @@ export async function createTcpGroupProxy(ctx: ProxyContext): Promise<ServerProx
   const member = {
     name: ctx.name,
     serve: (conn: Parameters<typeof serveUserConn>[1]) => {
-      log.debug(`get a user connection [${conn.remoteAddr.hostname}:${conn.remoteAddr.port}]`);
+      log.info(userConnLine(conn));
       serveUserConn(ctx, conn);
     },
   };

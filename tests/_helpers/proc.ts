@@ -85,6 +85,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Extra CLI arguments after `-c <file>`. @default [] */
   args?: string[];
+  /** Extra `deno run` flags for our implementation (e.g. `--allow-run=cat`). @default [] */
+  denoFlags?: string[];
   /** Label used in errors and logs. @default "<impl> frps" / "<impl> frpc" */
   label?: string;
   /**
@@ -279,7 +281,15 @@ async function start(bin: "frps" | "frpc", opts: StartOptions): Promise<Proc> {
     const flags = bin === "frps" ? FRPS_FLAGS : FRPC_FLAGS;
     const main = bin === "frps" ? "server/main.ts" : "client/main.ts";
     cmd = Deno.execPath();
-    args = ["run", ...flags, `${REPO_ROOT}/${main}`, "-c", configPath, ...extra];
+    args = [
+      "run",
+      ...flags,
+      ...(opts.denoFlags ?? []),
+      `${REPO_ROOT}/${main}`,
+      "-c",
+      configPath,
+      ...extra,
+    ];
     label = opts.label ?? `ts ${bin}`;
   }
   if (opts.netns !== undefined) {
