@@ -268,15 +268,15 @@ for (const side of ["frps", "frpc"] as const) {
 
 // ------------------------------------------------------------------ bad input
 
-Deno.test("bad: syntax errors carry positions", async () => {
-  await assertConfigError(loadServerConfig(`${FIX}bad/syntax.toml`), /toml: line \d+, column \d+/);
+Deno.test("bad: syntax errors in Go's words (TOML and YAML with the line)", async () => {
+  await assertConfigError(loadServerConfig(`${FIX}bad/syntax.toml`), /^toml: line \d+, column \d+/);
   await assertConfigError(
     loadServerConfig(`${FIX}bad/syntax-yaml.conf`),
-    /yaml: line \d+, column \d+/,
+    /^error converting YAML to JSON: yaml: line \d+: /,
   );
   await assertConfigError(
     loadServerConfig(`${FIX}bad/syntax-json.conf`),
-    /json: line 1, column \d+/,
+    /^invalid character '.+' (looking for|after) /,
   );
 });
 
@@ -285,7 +285,7 @@ Deno.test("bad: unknown fields (strict and relaxed)", async () => {
     loadServerConfig(`${FIX}bad/unknown.toml`),
     'json: unknown field "noSuchField"',
   );
-  assert(m.includes("unknown.toml:2:1"), m);
+  assertEquals(m, 'json: unknown field "noSuchField"'); // Go's text: no file or position
   const r = await loadServerConfig(`${FIX}bad/unknown.toml`, { strict: false });
   assertEquals(r.config.bindPort, 7000);
   const v = await verifyServerConfig(`${FIX}bad/unknown.toml`, { strict: false });

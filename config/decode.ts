@@ -19,6 +19,8 @@ export type PathPart = string | number;
 
 /** A decode failure with the path of the offending field. */
 export class DecodeError extends Error {
+  /** For a type mismatch: the JSON kind found (`string`, `number 5`…), for Go's texts. */
+  found?: string;
   constructor(message: string, public path: PathPart[]) {
     super(message);
     this.name = "DecodeError";
@@ -106,12 +108,90 @@ function matchField(fields: Record<string, Schema>, key: string): string | undef
 }
 
 function mismatch(v: unknown, s: Schema, path: PathPart[]): DecodeError {
-  return new DecodeError(
-    `field "${pathText(path)}": cannot unmarshal ${jsonType(v)}${
-      typeof v === "number" && s.k === "int" ? " " + v : ""
-    } into ${goType(s)}`,
+  if (path.length === 0) {
+    // The whole document has the wrong shape: encoding/json's own text (Go frpc decodes
+    // into its rawClientConfig first).
+    const t = s.k === "struct" && s.name === "ClientConfig" ? "v1.rawClientConfig" : goType(s);
+    return new DecodeError(
+      `json: cannot unmarshal ${jsonType(v)} into Go value of type ${t}`,
+      path,
+    );
+  }
+  const found = `${jsonType(v)}${typeof v === "number" && s.k === "int" ? " " + v : ""}`;
+  const e = new DecodeError(
+    `field "${pathText(path)}": cannot unmarshal ${found} into ${goType(s)}`,
     path,
   );
+  e.found = found;
+  return e;
+}
+
+/** Fields Go frp's proxy/visitor structs get from embedded structs (they show in Go's texts). */
+const EMBEDDED: Record<string, string> = {
+  name: "ProxyBaseConfig",
+  type: "ProxyBaseConfig",
+  enabled: "ProxyBaseConfig",
+  annotations: "ProxyBaseConfig",
+  transport: "ProxyBaseConfig",
+  metadatas: "ProxyBaseConfig",
+  loadBalancer: "ProxyBaseConfig",
+  healthCheck: "ProxyBaseConfig",
+  localIP: "ProxyBaseConfig.ProxyBackend",
+  localPort: "ProxyBaseConfig.ProxyBackend",
+  plugin: "ProxyBaseConfig.ProxyBackend",
+  customDomains: "DomainConfig",
+  subdomain: "DomainConfig",
+};
+const VISITOR_BASE = [
+  "name",
+  "type",
+  "enabled",
+  "transport",
+  "secretKey",
+  "serverUser",
+  "serverName",
+  "bindAddr",
+  "bindPort",
+  "plugin",
+];
+
+/**
+ * encoding/json's text for a type mismatch inside a proxy or visitor (Go decodes those into
+ * the concrete struct): `json: cannot unmarshal string into Go struct field
+ * TCPProxyConfig.ProxyBaseConfig.ProxyBackend.localPort of type int`.
+ */
+function goStructFieldError(
+  e: DecodeError,
+  s: Schema,
+  rel: PathPart[],
+  kind: "proxy" | "visitor" | "plugin",
+): string | undefined {
+  let cur: Schema | undefined = s;
+  let struct = "";
+  const names: string[] = [];
+  for (const part of rel) {
+    if (cur?.k === "struct") {
+      const f = matchField(cur.fields, String(part));
+      if (f === undefined) return undefined;
+      if (names.length === 0) {
+        const emb = kind === "proxy"
+          ? EMBEDDED[f]
+          : kind === "visitor" && VISITOR_BASE.includes(f)
+          ? "VisitorBaseConfig"
+          : undefined;
+        if (emb) names.push(emb);
+      }
+      struct = cur.name;
+      names.push(f);
+      cur = cur.fields[f];
+    } else if (cur?.k === "array") cur = cur.of;
+    else if (cur?.k === "map") cur = cur.v;
+    else return undefined;
+  }
+  if (!cur || !struct) return undefined;
+  return `json: cannot unmarshal ${e.found} into Go struct field ${struct}.${
+    names.join(".")
+  } of type ${goType(cur)}`;
 }
 
 /** Decode `v` against `s`. Returns undefined for `null`. */
@@ -263,7 +343,10 @@ function decodeTyped(
       out.type = t;
       return out;
     } catch (e) {
-      if (e instanceof DecodeError && !e.message.startsWith("unmarshal ")) {
+      if (e instanceof DecodeError && e.found !== undefined) {
+        e.message = goStructFieldError(e, s, e.path.slice(path.length), kind) ?? e.message;
+      }
+      if (e instanceof DecodeError && !/^unmarshal (proxy|visitor) plugin/.test(e.message)) {
         e.message = `unmarshal ${
           kind === "proxy" ? "ProxyConfig" : "VisitorConfig"
         } error: ${e.message}`;
@@ -301,7 +384,15 @@ function decodePlugin(
     out.type = t;
     return out;
   } catch (e) {
-    if (e instanceof DecodeError) {
+    if (e instanceof DecodeError && e.found !== undefined) {
+      // Go meets a type error while decoding the proxy struct (its plugin field's own
+      // UnmarshalJSON), an unknown field only in the strict second pass.
+      const text = goStructFieldError(e, s, e.path.slice(path.length), "plugin");
+      e.found = undefined;
+      e.message = `unmarshal ${client ? "Client" : "Visitor"}PluginOptions error: ${
+        text ?? e.message
+      }`;
+    } else if (e instanceof DecodeError) {
       e.message = `unmarshal ${client ? "proxy" : "visitor"} plugin error: unmarshal ${
         client ? "Client" : "Visitor"
       }PluginOptions error: ${e.message}`;

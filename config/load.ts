@@ -11,7 +11,7 @@ import {
   completeServer,
   completeVisitor,
 } from "./complete.ts";
-import { DecodeError, decodeValue, pathText } from "./decode.ts";
+import { DecodeError, decodeValue } from "./decode.ts";
 import { ConfigError } from "./errors.ts";
 import { convertLegacyClient, convertLegacyServer, isLegacyIni } from "./legacy.ts";
 import { parseConfigText, type Parsed, ParseError } from "./parse.ts";
@@ -121,14 +121,6 @@ export function globMatch(pattern: string, name: string): boolean {
 
 // ------------------------------------------------------------------ parse + decode
 
-function located(file: string, parsed: Parsed | undefined, e: DecodeError): string {
-  const loc = parsed?.locate(e.path);
-  const where = loc ? `${file}:${loc.line}:${loc.column}` : file;
-  const field = pathText(e.path);
-  const needsField = field && !e.message.includes(`"${field}"`);
-  return `${where}: ${e.message}${needsField ? ` (at ${field})` : ""}`;
-}
-
 function dropDotKeys(v: unknown): unknown {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return v;
   const out: Record<string, unknown> = {};
@@ -136,7 +128,7 @@ function dropDotKeys(v: unknown): unknown {
   return out;
 }
 
-/** Render + parse + decode one v1 file. Throws ConfigError with located messages. */
+/** Render + parse + decode one v1 file. Throws ConfigError with Go's texts (no file name or position, as Go). */
 async function decodeV1Text(
   text: string,
   file: string,
@@ -149,7 +141,7 @@ async function decodeV1Text(
     rendered = renderTemplate(text, env);
   } catch (e) {
     if (e instanceof TemplateError || e instanceof EnvAccessDenied) {
-      throw new ConfigError(`${file}: ${e.message}`);
+      throw new ConfigError(e.message);
     }
     throw e;
   }
@@ -157,7 +149,7 @@ async function decodeV1Text(
   try {
     parsed = await parseConfigText(rendered, file);
   } catch (e) {
-    if (e instanceof ParseError) throw new ConfigError(`${file}: ${e.message}`);
+    if (e instanceof ParseError) throw new ConfigError(e.message);
     throw e;
   }
   let value = parsed.value;
@@ -170,7 +162,7 @@ async function decodeV1Text(
     }) ??
       {}) as Record<string, unknown>;
   } catch (e) {
-    if (e instanceof DecodeError) throw new ConfigError(located(file, parsed, e));
+    if (e instanceof DecodeError) throw new ConfigError(e.message);
     throw e;
   }
 }
@@ -276,7 +268,7 @@ function renderLegacy(text: string, file: string, env: Record<string, string>): 
     return renderTemplate(text, env);
   } catch (e) {
     if (e instanceof TemplateError || e instanceof EnvAccessDenied) {
-      throw new ConfigError(`${file}: ${e.message}`);
+      throw new ConfigError(e.message);
     }
     throw e;
   }
@@ -291,7 +283,7 @@ export function completeServerConfig(
   try {
     decoded = decodeValue(input ?? {}, serverSchema, [], { strict: opts.strict ?? true });
   } catch (e) {
-    if (e instanceof DecodeError) throw new ConfigError(located("config", undefined, e));
+    if (e instanceof DecodeError) throw new ConfigError(e.message);
     throw e;
   }
   return finishServer(decoded, opts.allowUnsafe ?? []).config;
@@ -433,7 +425,7 @@ export function completeClientConfig(
     decoded = (decodeValue(input ?? {}, clientSchema, [], { strict: opts.strict ?? true }) ??
       {}) as Record<string, unknown>;
   } catch (e) {
-    if (e instanceof DecodeError) throw new ConfigError(located("config", undefined, e));
+    if (e instanceof DecodeError) throw new ConfigError(e.message);
     throw e;
   }
   return finishClient(splitClient(decoded), opts.env ?? {}, opts.allowUnsafe ?? [], false).config;

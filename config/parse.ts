@@ -1,13 +1,14 @@
 /**
  * Format detection and parsing (TOML, JSON, YAML) into plain JS values, as frp does:
  * try TOML first; on failure a `.toml` file is an error, otherwise JSON if the text starts
- * with `{`, else YAML. Also a best-effort locator mapping a field path back to line/column.
+ * with `{`, else YAML. Error texts follow Go frp's where the parsers allow (see docs/status.md,
+ * "CLI and config errors").
  *
  * @module
  */
 
 import { parse as parseToml, TomlError } from "smol-toml";
-import type { PathPart } from "./decode.ts";
+import { goJsonSyntaxError } from "./json_syntax.ts";
 
 export type Format = "toml" | "json" | "yaml";
 
@@ -21,8 +22,6 @@ export class ParseError extends Error {
 export interface Parsed {
   format: Format;
   value: unknown;
-  /** Returns `line:col` (1-based) of a field, if it can be found. */
-  locate(path: PathPart[]): { line: number; column: number } | undefined;
 }
 
 function firstLine(s: string): string {
@@ -46,7 +45,7 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
   let tomlErr: unknown;
   try {
     const v = parseToml(text);
-    return { format: "toml", value: v, locate: (p) => locateHeuristic(text, p, "toml") };
+    return { format: "toml", value: v };
   } catch (e) {
     tomlErr = e;
   }
@@ -63,22 +62,10 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
   }
   if (text.trimStart().startsWith("{")) {
     try {
-      const v = JSON.parse(text);
-      return { format: "json", value: v, locate: (p) => locateHeuristic(text, p, "json") };
+      return { format: "json", value: JSON.parse(text) };
     } catch (e) {
-      const msg = (e as Error).message;
-      const m = /position (\d+)/.exec(msg);
-      const lc = m ? lineCol(text, Number(m[1])) : undefined;
-      const lm = /line (\d+) column (\d+)/.exec(msg);
-      const line = lc?.line ?? (lm ? Number(lm[1]) : undefined);
-      const column = lc?.column ?? (lm ? Number(lm[2]) : undefined);
-      throw new ParseError(
-        `json: ${line !== undefined ? `line ${line}, column ${column}: ` : ""}${
-          msg.replace(/ in JSON at position \d+.*$/s, "").replace(/ \(line \d+ column \d+\)$/, "")
-        }`,
-        line,
-        column,
-      );
+      // Go's encoding/json text (no position), e.g. `invalid character '}' looking for …`.
+      throw new ParseError(goJsonSyntaxError(text) ?? (e as Error).message);
     }
   }
   return await parseYaml(text);
@@ -86,7 +73,7 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
 
 /** The YAML library costs ~12 MiB of RSS, so it is loaded only when a YAML config is read. */
 async function parseYaml(text: string): Promise<Parsed> {
-  const { isMap, isScalar, isSeq, parseDocument } = await import("yaml");
+  const { parseDocument } = await import("yaml");
   const doc = parseDocument(text, {
     version: "1.1",
     merge: true,
@@ -97,8 +84,10 @@ async function parseYaml(text: string): Promise<Parsed> {
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const lc = lineCol(text, e.pos[0]);
+    // Go (sigs.k8s.io/yaml): `error converting YAML to JSON: yaml: line N: <go-yaml text>`;
+    // the message after the line is the JS parser's own.
     throw new ParseError(
-      `yaml: line ${lc.line}, column ${lc.column}: ${firstLine(e.message)}`,
+      `error converting YAML to JSON: yaml: line ${lc.line}: ${firstLine(e.message)}`,
       lc.line,
       lc.column,
     );
@@ -109,74 +98,5 @@ async function parseYaml(text: string): Promise<Parsed> {
   } catch (e) {
     throw new ParseError(`yaml: ${(e as Error).message}`);
   }
-  return {
-    format: "yaml",
-    value,
-    locate(path) {
-      // deno-lint-ignore no-explicit-any
-      let node: any = doc.contents;
-      let found: { line: number; column: number } | undefined;
-      for (const part of path) {
-        if (isMap(node)) {
-          // deno-lint-ignore no-explicit-any
-          const pair: any = node.items.find((it: any) =>
-            isScalar(it.key) && String(it.key.value) === String(part)
-          );
-          if (!pair) return found ?? locateHeuristic(text, path, "yaml");
-          if (pair.key?.range) found = lineCol(text, pair.key.range[0]);
-          node = pair.value;
-        } else if (isSeq(node) && typeof part === "number") {
-          node = node.items[part];
-          // deno-lint-ignore no-explicit-any
-          if ((node as any)?.range) found = lineCol(text, (node as any).range[0]);
-        } else return found ?? locateHeuristic(text, path, "yaml");
-      }
-      return found;
-    },
-  };
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** Heuristic: scan forward for each key of the path in turn. */
-export function locateHeuristic(
-  text: string,
-  path: PathPart[],
-  format: Format,
-): { line: number; column: number } | undefined {
-  let offset = 0;
-  let found: number | undefined;
-  let prevKey: string | undefined;
-  for (const part of path) {
-    if (typeof part === "number") {
-      if (format === "toml" && prevKey !== undefined) {
-        const re = new RegExp(`^[ \\t]*\\[\\[[ \\t]*${escapeRe(prevKey)}[ \\t]*\\]\\]`, "gmi");
-        re.lastIndex = found ?? offset;
-        let m: RegExpExecArray | null = null;
-        for (let i = 0; i <= part; i++) {
-          m = re.exec(text);
-          if (!m) break;
-        }
-        if (m) {
-          found = m.index;
-          offset = m.index + m[0].length;
-        }
-      }
-      continue;
-    }
-    const k = escapeRe(part);
-    const re = format === "json"
-      ? new RegExp(`"${k}"\\s*:`, "gi")
-      : new RegExp(`(^|[\\s{,.\\[])["']?${k}["']?\\s*[=:\\].]`, "gmi");
-    re.lastIndex = offset;
-    const m = re.exec(text);
-    if (!m) break;
-    const idx = m.index + (m[1]?.length ?? 0);
-    found = idx;
-    offset = idx + m[0].length - (m[1]?.length ?? 0);
-    prevKey = part;
-  }
-  return found === undefined ? undefined : lineCol(text, found);
+  return { format: "yaml", value };
 }

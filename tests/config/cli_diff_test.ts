@@ -1,0 +1,405 @@
+/**
+ * Differential CLI test: the same command lines and config files run through Go frp v0.70.1 and
+ * ours; stdout, stderr (log lines without timestamp and file:line) and exit codes must match.
+ * Where equality is impossible the case says so in `norm` (documented in docs/status.md,
+ * "CLI and config errors"). Skips cleanly without the Go binaries.
+ */
+import { freePorts } from "../_helpers/ports.ts";
+import { goFrpPath, hasGoFrp, type Impl, REPO_ROOT } from "../_helpers/proc.ts";
+import { FRPC_FLAGS, FRPS_FLAGS } from "../_helpers/permissions.ts";
+
+type Bin = "frps" | "frpc";
+
+interface Case {
+  name: string;
+  bin: Bin;
+  /** Arguments; `$DIR` is the case's temp dir, `$P0…$P3` free ports. */
+  args: string[];
+  /** Files to create in the temp dir (same placeholders). */
+  files?: Record<string, string>;
+  env?: Record<string, string>;
+  /** Hold these ports (`$P<n>` indexes) with a listener while the case runs. */
+  hold?: number[];
+  /** Known, documented differences: applied to both outputs before comparing. */
+  norm?: (s: string) => string;
+  /** Kill after this long (commands that keep running, e.g. frpc retrying). */
+  killAfterMs?: number;
+  /** Skip when running as root (file permission cases). */
+  notRoot?: boolean;
+}
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const dec = new TextDecoder();
+
+/** Log line `2026-01-02 03:04:05.678 [I] [file.go:12] msg` → `[I] msg`. */
+function normalise(s: string, dir: string): string {
+  return s
+    .replaceAll(dir, "$DIR")
+    .replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ (\[[A-Z]\]) \[[^\]]*\] /gm, "$1 ")
+    .replace(/^DANGER: TLS certificate validation is disabled.*\n/gm, "");
+}
+
+async function runOne(impl: Impl, c: Case, dir: string, ports: number[]): Promise<Result> {
+  const sub = (s: string) =>
+    s.replaceAll("$DIR", dir).replace(/\$P(\d)/g, (_, i) => String(ports[Number(i)]));
+  const args = c.args.map(sub);
+  const main = `${REPO_ROOT}/${c.bin === "frps" ? "server" : "client"}/main.ts`;
+  const flags = c.bin === "frps" ? FRPS_FLAGS : FRPC_FLAGS;
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), c.killAfterMs ?? 20_000);
+  try {
+    const out = await new Deno.Command(impl === "go" ? goFrpPath(c.bin) : Deno.execPath(), {
+      args: impl === "go" ? args : ["run", "--quiet", ...flags, main, ...args],
+      cwd: dir,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1", ...c.env },
+      signal: ac.signal,
+    }).output();
+    const n = (b: Uint8Array) => normalise(dec.decode(b), dir);
+    return {
+      code: out.signal ? -1 : out.code,
+      stdout: n(out.stdout),
+      stderr: n(out.stderr),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function runCase(c: Case): Promise<string | undefined> {
+  const ports = freePorts(4);
+  const held = (c.hold ?? []).map((i) => Deno.listen({ hostname: "0.0.0.0", port: ports[i] }));
+  const dirs: string[] = [];
+  try {
+    const res: Result[] = [];
+    for (const impl of ["go", "ts"] as const) {
+      // Separate dirs, but the same path length and name: `$DIR` is normalised anyway.
+      const dir = await Deno.makeTempDir({ prefix: "frp-clidiff-" });
+      dirs.push(dir);
+      for (const [name, text] of Object.entries(c.files ?? {})) {
+        const path = `${dir}/${name}`;
+        await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+        await Deno.writeTextFile(
+          path,
+          text.replaceAll("$DIR", dir).replace(/\$P(\d)/g, (_, i) => String(ports[Number(i)])),
+        );
+      }
+      res.push(await runOne(impl, c, dir, ports));
+    }
+    const [go, ts] = res.map((r) => {
+      const f = c.norm ?? ((s: string) => s);
+      return { ...r, stdout: f(r.stdout), stderr: f(r.stderr) };
+    });
+    const diffs: string[] = [];
+    if (go.code !== ts.code) diffs.push(`exit: go ${go.code}, ts ${ts.code}`);
+    for (const k of ["stdout", "stderr"] as const) {
+      if (go[k] !== ts[k]) {
+        diffs.push(`${k}:\n--- go\n${go[k]}--- ts\n${ts[k]}---`);
+      }
+    }
+    return diffs.length
+      ? `[${c.name}] ${c.bin} ${c.args.join(" ")}\n${diffs.join("\n")}`
+      : undefined;
+  } finally {
+    for (const l of held) l.close();
+    for (const d of dirs) await Deno.remove(d, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Runs `cases` with at most `limit` at a time; returns the mismatch reports. */
+async function runAll(cases: Case[], limit: number): Promise<string[]> {
+  const out: string[] = [];
+  let next = 0;
+  const isRoot = Deno.uid() === 0;
+  const worker = async () => {
+    while (next < cases.length) {
+      const c = cases[next++];
+      if (c.notRoot && isRoot) continue;
+      const r = await runCase(c);
+      if (r) out.push(r);
+    }
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cases
+
+const bins: Bin[] = ["frps", "frpc"];
+
+/** Minimal valid configs per binary and format. */
+const VALID: Record<Bin, Record<string, string>> = {
+  frps: {
+    toml: "bindPort = $P0\n",
+    yaml: "bindPort: $P0\n",
+    json: '{"bindPort": $P0}\n',
+    ini: "[common]\nbind_port = $P0\n",
+  },
+  frpc: {
+    toml: 'serverPort = $P0\n[[proxies]]\nname = "a"\ntype = "tcp"\nlocalPort = 22\n',
+    yaml: "serverPort: $P0\nproxies:\n  - name: a\n    type: tcp\n    localPort: 22\n",
+    json: '{"serverPort": $P0, "proxies": [{"name": "a", "type": "tcp", "localPort": 22}]}\n',
+    ini: "[common]\nserver_port = $P0\n[a]\ntype = tcp\nlocal_port = 22\n",
+  },
+};
+
+/** Syntax errors per format. */
+const SYNTAX: Record<string, string> = {
+  toml: "bindPort = 7000\nfoo = = 1\n",
+  yaml: "bindPort: 7000\n  foo: [1\n",
+  json: '{"bindPort": 7000,\n "x": }\n',
+  ini: "[common\nbind_port = 7000\n",
+};
+
+const CASES: Case[] = [];
+
+for (const bin of bins) {
+  const run = (name: string, args: string[], extra: Partial<Case> = {}) =>
+    CASES.push({ name: `${bin} ${name}`, bin, args, ...extra });
+  // Flags and subcommands.
+  run("-v", ["-v"]);
+  run("--version", ["--version"]);
+  run("-h", ["-h"]);
+  run("--help", ["--help"]);
+  run("verify -h", ["verify", "-h"]);
+  run("unknown flag", ["--no-such-flag"]);
+  run("unknown shorthand", ["-x"]);
+  run("unknown command", ["frobnicate"]);
+  run("-c without value", ["-c"]);
+  run("bad bool", ["--strict_config=maybe", "verify", "-c", "x.toml"]);
+  // Config files through verify.
+  run("verify no -c", ["verify"]);
+  run("verify missing file", ["verify", "-c", "nope.toml"]);
+  run("verify directory", ["verify", "-c", "$DIR"]);
+  run("verify unreadable", ["verify", "-c", "u.toml"], {
+    files: { "u.toml": "" },
+    notRoot: true,
+  });
+  run("verify empty toml", ["verify", "-c", "e.toml"], { files: { "e.toml": "" } });
+  run("verify empty ini", ["verify", "-c", "e.ini"], { files: { "e.ini": "" } });
+  for (const [fmt, text] of Object.entries(VALID[bin])) {
+    run(`verify valid ${fmt}`, ["verify", "-c", `ok.${fmt}`], { files: { [`ok.${fmt}`]: text } });
+  }
+  for (const [fmt, text] of Object.entries(SYNTAX)) {
+    run(`verify syntax ${fmt}`, ["verify", "-c", `bad.${fmt}`], {
+      files: { [`bad.${fmt}`]: text },
+    });
+  }
+  run("verify unknown key strict", ["verify", "-c", "u.toml"], {
+    files: { "u.toml": VALID[bin].toml + "" },
+  });
+  // Running without verify: the same load errors, exit 1.
+  run("run missing file", ["-c", "nope.toml"]);
+  run("run directory", ["-c", "$DIR"]);
+  run("run syntax toml", ["-c", "bad.toml"], { files: { "bad.toml": SYNTAX.toml } });
+}
+
+// Unknown keys, strict on and off.
+for (const bin of bins) {
+  const cfg = bin === "frps"
+    ? "bindPort = $P0\nnoSuchKey = 1\n"
+    : 'serverPort = $P0\nnoSuchKey = 1\n[[proxies]]\nname = "a"\ntype = "tcp"\nlocalPort = 22\nfoo = 2\n';
+  CASES.push({
+    name: `${bin} unknown key strict`,
+    bin,
+    args: ["verify", "-c", "u.toml"],
+    files: { "u.toml": cfg },
+  });
+  CASES.push({
+    name: `${bin} unknown key not strict`,
+    bin,
+    args: ["verify", "-c", "u.toml", "--strict_config=false"],
+    files: { "u.toml": cfg },
+  });
+  CASES.push({
+    name: `${bin} unknown key yaml`,
+    bin,
+    args: ["verify", "-c", "u.yaml"],
+    files: { "u.yaml": "noSuchKey: 1\n" },
+  });
+  CASES.push({
+    name: `${bin} unknown key json`,
+    bin,
+    args: ["verify", "-c", "u.json"],
+    files: { "u.json": '{"noSuchKey": 1}' },
+  });
+}
+
+/** frpc config with one tcp proxy plus `extra` top-level lines and `proxy` lines. */
+const frpc = (extra = "", proxy = 'name = "a"\ntype = "tcp"\nlocalPort = 22\n') =>
+  `serverPort = $P0\n${extra}[[proxies]]\n${proxy}`;
+
+const CONFIG_CASES: [string, Bin, string, string][] = [
+  // [name, bin, file name, text]
+  ["wrong type toml", "frps", "c.toml", 'bindPort = "abc"\n'],
+  ["wrong type yaml", "frps", "c.yaml", "bindPort: abc\n"],
+  ["wrong type json", "frps", "c.json", '{"bindPort": "abc"}'],
+  ["wrong type nested", "frpc", "c.toml", frpc("", 'name = "a"\ntype = "tcp"\nlocalPort = "x"\n')],
+  ["wrong type bool", "frps", "c.toml", 'bindPort = 7000\ntransport.tcpMux = "yes"\n'],
+  ["port out of range", "frps", "c.toml", "bindPort = 70000\n"],
+  ["negative port", "frps", "c.toml", "bindPort = -1\n"],
+  ["vhost port out of range", "frps", "c.toml", "vhostHTTPPort = 65536\n"],
+  ["server port out of range", "frpc", "c.toml", "serverPort = 70000\n"],
+  [
+    "remote port out of range",
+    "frpc",
+    "c.toml",
+    frpc("", 'name = "a"\ntype = "tcp"\nlocalPort = 22\nremotePort = 70000\n'),
+  ],
+  [
+    "local port out of range",
+    "frpc",
+    "c.toml",
+    frpc("", 'name = "a"\ntype = "tcp"\nlocalPort = 99999\n'),
+  ],
+  [
+    "duplicate proxy",
+    "frpc",
+    "c.toml",
+    frpc() + '[[proxies]]\nname = "a"\ntype = "tcp"\nlocalPort = 23\n',
+  ],
+  [
+    "duplicate visitor",
+    "frpc",
+    "c.toml",
+    'serverPort = 7000\n[[visitors]]\nname = "v"\ntype = "stcp"\nserverName = "a"\nbindPort = 9000\n[[visitors]]\nname = "v"\ntype = "stcp"\nserverName = "a"\nbindPort = 9001\n',
+  ],
+  ["invalid proxy type", "frpc", "c.toml", frpc("", 'name = "a"\ntype = "ftp"\nlocalPort = 22\n')],
+  [
+    "invalid visitor type",
+    "frpc",
+    "c.toml",
+    'serverPort = 7000\n[[visitors]]\nname = "v"\ntype = "tcp"\n',
+  ],
+  ["proxy without type", "frpc", "c.toml", frpc("", 'name = "a"\nlocalPort = 22\n')],
+  ["proxy without name", "frpc", "c.toml", frpc("", 'type = "tcp"\nlocalPort = 22\n')],
+  [
+    "http without domain",
+    "frpc",
+    "c.toml",
+    frpc("", 'name = "a"\ntype = "http"\nlocalPort = 80\n'),
+  ],
+  [
+    "visitor without server name",
+    "frpc",
+    "c.toml",
+    'serverPort = 7000\n[[visitors]]\nname = "v"\ntype = "stcp"\nbindPort = 9000\n',
+  ],
+  ["invalid protocol", "frpc", "c.toml", 'serverPort = 7000\ntransport.protocol = "sctp"\n'],
+  ["invalid log level", "frps", "c.toml", 'log.level = "loud"\n'],
+  ["invalid auth method", "frps", "c.toml", 'auth.method = "magic"\n'],
+  [
+    "template unset env",
+    "frps",
+    "c.toml",
+    'bindPort = 7000\nauth.token = "{{ .Envs.FRP_CLIDIFF_UNSET }}"\n',
+  ],
+  ["template env", "frps", "c.toml", "bindPort = {{ .Envs.FRP_CLIDIFF_PORT }}\n"],
+  ["template bad syntax", "frps", "c.toml", 'bindPort = 7000\nauth.token = "{{ .Envs.X "\n'],
+  ["template unknown function", "frps", "c.toml", 'auth.token = "{{ nosuch 1 }}"\n'],
+  ["template unclosed action", "frpc", "c.toml", frpc('user = "{{ if true }}x"\n')],
+  ["includes missing file", "frpc", "c.toml", frpc('includes = ["$DIR/nope.toml"]\n')],
+  ["includes missing glob", "frpc", "c.toml", frpc('includes = ["$DIR/nope/*.toml"]\n')],
+  ["includes bad file", "frpc", "c.toml", frpc('includes = ["$DIR/inc.toml"]\n')],
+  ["ini without common", "frpc", "c.ini", "[ssh]\ntype = tcp\nlocal_port = 22\n"],
+  ["ini frps without common", "frps", "c.ini", "[other]\nbind_port = 7000\n"],
+  ["ini bad value", "frps", "c.ini", "[common]\nbind_port = abc\n"],
+  [
+    "ini unknown key",
+    "frpc",
+    "c.ini",
+    "[common]\nserver_port = 7000\nno_such = 1\n[ssh]\ntype = tcp\nlocal_port = 22\n",
+  ],
+  [
+    "ini bad proxy type",
+    "frpc",
+    "c.ini",
+    "[common]\nserver_port = 7000\n[ssh]\ntype = ftp\nlocal_port = 22\n",
+  ],
+  ["yaml wrong shape", "frpc", "c.yaml", "proxies: 3\n"],
+  ["json array", "frps", "c.json", "[1, 2]\n"],
+  ["toml unknown table", "frps", "c.toml", "[nosuch]\na = 1\n"],
+];
+
+for (const [name, bin, file, text] of CONFIG_CASES) {
+  const files = { [file]: text, "inc.toml": "[[proxies]]\nname = 1\n" };
+  const env = { FRP_CLIDIFF_PORT: "7123" };
+  CASES.push({ name: `${bin} verify ${name}`, bin, args: ["verify", "-c", file], files, env });
+}
+// The same load errors when starting (no verify): exit code and text.
+for (const [name, bin, file, text] of CONFIG_CASES.slice(0, 6)) {
+  CASES.push({
+    name: `${bin} run ${name}`,
+    bin,
+    args: ["-c", file],
+    files: { [file]: text },
+    killAfterMs: 5000,
+  });
+}
+
+// frpc admin commands.
+for (const sub of ["status", "reload", "stop"]) {
+  CASES.push({ name: `frpc ${sub} -h`, bin: "frpc", args: [sub, "-h"] });
+  CASES.push({
+    name: `frpc ${sub} no admin`,
+    bin: "frpc",
+    args: [sub, "-c", "c.toml"],
+    files: { "c.toml": frpc() },
+  });
+  CASES.push({
+    name: `frpc ${sub} admin unreachable`,
+    bin: "frpc",
+    args: [sub, "-c", "c.toml"],
+    files: { "c.toml": frpc('webServer.addr = "127.0.0.1"\nwebServer.port = $P1\n') },
+  });
+  CASES.push({ name: `frpc ${sub} missing file`, bin: "frpc", args: [sub, "-c", "nope.toml"] });
+}
+CASES.push({ name: "frpc nathole -h", bin: "frpc", args: ["nathole", "-h"] });
+CASES.push({ name: "frps help verify", bin: "frps", args: ["help", "verify"] });
+CASES.push({ name: "frpc help", bin: "frpc", args: ["help"] });
+CASES.push({ name: "frpc completion -h", bin: "frpc", args: ["completion", "-h"] });
+CASES.push({ name: "frpc -c dir", bin: "frpc", args: ["-c", "$DIR"] });
+CASES.push({ name: "frpc --config_dir missing", bin: "frpc", args: ["--config_dir", "$DIR/nope"] });
+CASES.push({
+  name: "frps legacy flags -p -t",
+  bin: "frps",
+  args: ["-p", "$P0", "-t", "x", "verify"],
+});
+
+// Runtime start errors.
+CASES.push({
+  name: "frps bindPort in use",
+  bin: "frps",
+  args: ["-c", "c.toml"],
+  files: { "c.toml": 'bindAddr = "0.0.0.0"\nbindPort = $P0\n' },
+  hold: [0],
+  killAfterMs: 8000,
+});
+
+if (import.meta.main) {
+  const only = Deno.args[0];
+  const sel = only ? CASES.filter((c) => c.name.includes(only)) : CASES;
+  const t0 = Date.now();
+  const r = await runAll(sel, 4);
+  console.log(r.join("\n\n"));
+  console.log(`${sel.length} cases, ${r.length} differ, ${Date.now() - t0} ms`);
+}
+
+Deno.test({
+  name: "cli diff: same stdout, stderr and exit code as Go frp v0.70.1",
+  ignore: !hasGoFrp(),
+  async fn() {
+    const r = await runAll(CASES, 4);
+    if (r.length) {
+      throw new Error(`${r.length} of ${CASES.length} cases differ:\n\n${r.join("\n\n")}`);
+    }
+  },
+});
