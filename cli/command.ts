@@ -4,7 +4,16 @@
  *
  * @module
  */
-import { FlagError, type FlagSpec, type ParsedFlags, parseFlags } from "./flags.ts";
+import {
+  type Command,
+  type Flag,
+  flagSpec,
+  helpFlag,
+  helpText,
+  printFlagError,
+  usageText,
+} from "./cobra.ts";
+import { FlagError, type ParsedFlags, parseFlags } from "./flags.ts";
 import { println } from "./runtime.ts";
 
 /** What a command needs to run after the prologue. */
@@ -19,8 +28,15 @@ export interface CommandLine {
 /** Describes one binary (frps or frpc). */
 export interface CommandSpec {
   name: "frps" | "frpc";
-  flags: FlagSpec;
-  usage: string;
+  /** One-line description (cobra's Short). */
+  short: string;
+  /** Persistent root flags (without `-h`), as Go declares them. */
+  flags: Flag[];
+  /**
+   * Subcommands with their description and own flags, for help and flag errors, in the order
+   * cobra lists them; `hidden` ones run but are not listed (beyond Go frp).
+   */
+  commands: { name: string; short: string; flags?: Flag[]; hidden?: boolean }[];
   version: string;
   defaultConfig: string;
   verify: (
@@ -48,18 +64,20 @@ export async function runPrologue(
     ? spec.rawSubcommands![argv[0]]
     : undefined;
   if (raw) return await raw(argv.slice(1));
+  if (argv[0] === "help") return help(spec, argv.slice(1));
+  const subName = findSubcommand(argv, spec);
+  const cmd = command(spec, subName);
   let parsed: ParsedFlags;
   try {
-    parsed = parseFlags(argv, spec.flags);
+    parsed = parseFlags(argv, flagSpec([...cmd.local, ...cmd.global]));
   } catch (err) {
     if (!(err instanceof FlagError)) throw err;
-    println(`Error: ${err.message}`);
-    println(spec.usage);
+    printFlagError(cmd, err.message);
     return 1;
   }
   const { flags, lists, args } = parsed;
   if (flags.help) {
-    println(spec.usage);
+    println(helpText(cmd));
     return 0;
   }
   if (flags.version) {
@@ -79,8 +97,71 @@ export async function runPrologue(
   const sub = args.length > 0 ? spec.subcommands?.[args[0]] : undefined;
   if (sub) return await sub({ parsed, configPath, loadOptions });
   if (args.length > 0) {
-    println(`Error: unknown command "${args[0]}" for "${spec.name}"`);
+    console.error(
+      `Error: unknown command "${args[0]}" for "${spec.name}"\nRun '${spec.name} --help' for usage.`,
+    );
     return 1;
   }
   return { parsed, configPath, loadOptions };
+}
+
+/** The root command (`sub` undefined) or a subcommand, as cobra prints it. */
+function command(spec: CommandSpec, sub: string | undefined, withHelp = true): Command {
+  const c = sub === undefined ? undefined : spec.commands.find((x) => x.name === sub);
+  if (!c) {
+    return {
+      path: spec.name,
+      short: spec.short,
+      local: [...spec.flags, ...(withHelp ? [helpFlag(spec.name)] : [])],
+      global: [],
+      subs: [
+        { name: "help", short: "Help about any command" },
+        ...spec.commands.filter((x) => !x.hidden),
+      ].sort((a, b) => (a.name < b.name ? -1 : 1)),
+    };
+  }
+  return {
+    path: `${spec.name} ${c.name}`,
+    short: c.short,
+    local: [...(c.flags ?? []), helpFlag(c.name)],
+    global: spec.flags,
+  };
+}
+
+/** cobra's Find: the first argument that names a subcommand (skipping flag values). */
+function findSubcommand(argv: string[], spec: CommandSpec): string | undefined {
+  const valued = new Set(
+    spec.flags.filter((f) => f.kind !== "bool").flatMap((f) => [
+      `--${f.name}`,
+      `--${f.name.replaceAll("-", "_")}`,
+      ...(f.short ? [`-${f.short}`] : []),
+    ]),
+  );
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") return undefined;
+    if (a.startsWith("-")) {
+      if (valued.has(a)) i++;
+      continue;
+    }
+    return spec.commands.some((c) => c.name === a) ? a : undefined;
+  }
+  return undefined;
+}
+
+/** `frps help [command]`. */
+function help(spec: CommandSpec, args: string[]): number {
+  const name = args[0];
+  if (name === undefined || name === "help") {
+    println(helpText(command(spec, undefined)));
+    return 0;
+  }
+  if (!spec.commands.some((c) => c.name === name)) {
+    console.error(
+      `Unknown help topic [\`${name}\`]\n${usageText(command(spec, undefined, false))}`,
+    );
+    return 0;
+  }
+  println(helpText(command(spec, name)));
+  return 0;
 }

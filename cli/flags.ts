@@ -59,6 +59,9 @@ export function parseFlags(argv: string[], spec: FlagSpec): ParsedFlags {
     } else {
       const short = a.slice(1, 2);
       name = spec.alias?.[short] ?? short;
+      if (!booleans.has(name) && !strings.has(name)) {
+        throw new FlagError(`unknown shorthand flag: '${short}' in ${a}`);
+      }
       if (a.length > 2) value = a.slice(2).replace(/^=/, "");
     }
     if (booleans.has(name)) {

@@ -19,47 +19,30 @@ import { startClient } from "./mod.ts";
 import { ConfigStore } from "./store.ts";
 import { ADMIN_COMMANDS, runAdminCommand } from "./api/cli.ts";
 import { runNathole } from "./nathole/cli.ts";
-import { parseQuickCommand, QUICK_PROXY_TYPES } from "./quick.ts";
+import { parseQuickCommand, QUICK_PROXY_TYPES, ROOT_FLAGS } from "./quick.ts";
+import { flag } from "../cli/cobra.ts";
 
-const FLAGS = {
-  string: ["config", "config-dir", "allow-unsafe", "api-timeout"],
-  boolean: ["version", "help", "strict-config"],
-  alias: { c: "config", v: "version", h: "help" },
-};
+const API_TIMEOUT = [
+  flag("api-timeout", "duration", "Timeout for admin API calls", "30s"),
+];
 
-const USAGE = `frpc is the client of frp (https://github.com/fatedier/frp)
-
-Usage:
-  frpc [flags]
-  frpc [command]
-
-Available Commands:
-  http        Run frpc with a single http proxy
-  https       Run frpc with a single https proxy
-  nathole     Actions about nathole
-  reload      Hot-Reload frpc configuration
-  status      Overview of all proxies status
-  stcp        Run frpc with a single stcp proxy
-  stop        Stop the running frpc
-  sudp        Run frpc with a single sudp proxy
-  tcp         Run frpc with a single tcp proxy
-  tcpmux      Run frpc with a single tcpmux proxy
-  udp         Run frpc with a single udp proxy
-  verify      Verify that the configures is valid
-  xtcp        Run frpc with a single xtcp proxy
-
-Flags:
-  -c, --config string       config file of frpc (default "./frpc.ini")
-      --config-dir string   config directory, run one frpc service for each file in config directory
-  -v, --version             version of frpc
-      --strict-config       strict config parsing mode, unknown fields will cause errors (default true)`;
+/** Subcommands as Go frpc lists them (cobra sorts them by name). */
+const COMMANDS = [
+  ...QUICK_PROXY_TYPES.map((t) => ({ name: t, short: `Run frpc with a single ${t} proxy` })),
+  { name: "nathole", short: "Actions about nathole" },
+  { name: "reload", short: "Hot-Reload frpc configuration", flags: API_TIMEOUT },
+  { name: "status", short: "Overview of all proxies status", flags: API_TIMEOUT },
+  { name: "stop", short: "Stop the running frpc", flags: API_TIMEOUT },
+  { name: "verify", short: "Verify that the configures is valid" },
+];
 
 /** Runs the frpc CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const cli = await runPrologue(argv, {
     name: "frpc",
-    flags: FLAGS,
-    usage: USAGE,
+    short: "frpc is the client of frp (https://github.com/fatedier/frp)",
+    flags: ROOT_FLAGS,
+    commands: COMMANDS,
     version: CLIENT_VERSION,
     defaultConfig: "./frpc.ini",
     verify: verifyClientConfig,
@@ -178,6 +161,7 @@ async function runService(
       await startAdminApi({ service: client, configPath, allowUnsafe, log, store });
     }
   } catch (err) {
+    stopped();
     println(err instanceof Error ? err.message : String(err));
     return 1;
   }

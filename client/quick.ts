@@ -6,7 +6,16 @@
  *
  * @module
  */
-import { FlagError, type FlagSpec, parseFlags } from "../cli/flags.ts";
+import {
+  type Command,
+  type Flag,
+  flag,
+  flagSpec,
+  helpFlag,
+  helpText,
+  printFlagError,
+} from "../cli/cobra.ts";
+import { FlagError, parseFlags } from "../cli/flags.ts";
 import { println } from "../cli/runtime.ts";
 import {
   type ClientConfig,
@@ -31,27 +40,10 @@ export const QUICK_PROXY_TYPES = [
 ] as const;
 const VISITOR_TYPES = new Set(["stcp", "sudp", "xtcp"]);
 
-type Kind = "string" | "int" | "bool" | "strings" | "map" | "bandwidth";
-
-/** One flag: long name in `-` spelling, as pflag shows it. */
-interface Flag {
-  name: string;
-  short?: string;
-  kind: Kind;
-  usage: string;
-  def?: string | number | boolean;
-}
-
-const f = (
-  name: string,
-  kind: Kind,
-  usage: string,
-  def?: string | number | boolean,
-  short?: string,
-): Flag => ({ name, kind, usage, def, short });
+const f = flag;
 
 /** Root persistent flags (cmd/frpc/sub/root.go): "Global Flags". */
-const ROOT_FLAGS: Flag[] = [
+export const ROOT_FLAGS: Flag[] = [
   f("allow-unsafe", "strings", "allowed unsafe features, one or more of: TokenSourceExec"),
   f("config", "string", "config file of frpc", "./frpc.ini", "c"),
   f(
@@ -137,45 +129,6 @@ const VISITOR_FLAGS: Flag[] = [
   f("bind-port", "int", "bind port"),
 ];
 
-/** pflag's FlagUsages layout. */
-function flagUsages(flags: Flag[]): string {
-  const sorted = [...flags].sort((a, b) => (a.name < b.name ? -1 : 1));
-  const heads = sorted.map((fl) => {
-    let h = fl.short ? `  -${fl.short}, --${fl.name}` : `      --${fl.name}`;
-    const type = {
-      string: "string",
-      bandwidth: "string",
-      int: "int",
-      bool: "",
-      strings: "strings",
-      map: "stringToString",
-    }[fl.kind];
-    if (type) h += ` ${type}`;
-    return h;
-  });
-  const max = Math.max(...heads.map((h) => h.length));
-  return sorted.map((fl, i) => {
-    let usage = fl.usage;
-    if (fl.kind === "map") usage += " (default [])";
-    else if (fl.kind === "string" && fl.def) usage += ` (default "${fl.def}")`;
-    else if (fl.kind === "int" && fl.def) usage += ` (default ${fl.def})`;
-    else if (fl.kind === "bool" && fl.def === true) usage += " (default true)";
-    return `${heads[i]}${" ".repeat(max - heads[i].length)}   ${usage}`;
-  }).join("\n");
-}
-
-interface Command {
-  path: string;
-  short: string;
-  local: Flag[];
-  global: Flag[];
-  sub?: { name: string; short: string };
-}
-
-function helpFlag(name: string): Flag {
-  return f("help", "bool", `help for ${name}`, false, "h");
-}
-
 function commandFor(type: string, visitor: boolean): Command {
   if (visitor) {
     return {
@@ -190,37 +143,15 @@ function commandFor(type: string, visitor: boolean): Command {
     short: `Run frpc with a single ${type} proxy`,
     local: [...COMMON_FLAGS, ...BASE_FLAGS, ...TYPE_FLAGS[type], helpFlag(type)],
     global: ROOT_FLAGS,
-    sub: VISITOR_TYPES.has(type)
-      ? { name: "visitor", short: `Run frpc with a single ${type} visitor` }
+    subs: VISITOR_TYPES.has(type)
+      ? [{ name: "visitor", short: `Run frpc with a single ${type} visitor` }]
       : undefined,
   };
 }
 
-/** cobra's usage text (`Usage:` … ), as printed after a flag error. */
-function usageText(c: Command): string {
-  let s = `Usage:\n  ${c.path} [flags]\n`;
-  if (c.sub) {
-    s += `  ${c.path} [command]\n\nAvailable Commands:\n  ${
-      c.sub.name.padEnd(11)
-    } ${c.sub.short}\n`;
-  }
-  s += `\nFlags:\n${flagUsages(c.local)}\n\nGlobal Flags:\n${flagUsages(c.global)}\n`;
-  if (c.sub) s += `\nUse "${c.path} [command] --help" for more information about a command.\n`;
-  return s;
-}
-
 /** `--help` output: the short description, then the usage. */
 export function quickHelp(type: string, visitor = false): string {
-  const c = commandFor(type, visitor);
-  return `${c.short}\n\n${usageText(c)}`;
-}
-
-function flagSpec(flags: Flag[]): FlagSpec {
-  return {
-    string: flags.filter((x) => x.kind !== "bool").map((x) => x.name),
-    boolean: flags.filter((x) => x.kind === "bool").map((x) => x.name),
-    alias: Object.fromEntries(flags.filter((x) => x.short).map((x) => [x.short!, x.name])),
-  };
+  return helpText(commandFor(type, visitor));
 }
 
 /** The parsed values, typed, with defaults applied. */
@@ -404,7 +335,7 @@ export function parseQuickCommand(type: string, argv: string[]): QuickResult {
     const parsed = parseFlags(argv, flagSpec(all));
     values = new Values(flags, parsed.flags, parsed.lists);
     if (values.bool("help")) {
-      println(quickHelp(type, visitor).trimEnd());
+      println(quickHelp(type, visitor));
       return { exitCode: 0 };
     }
     input = commonInput(values);
@@ -413,8 +344,7 @@ export function parseQuickCommand(type: string, argv: string[]): QuickResult {
     } else input.proxies = [proxyInput(type, values) as ProxyConfigInput];
   } catch (err) {
     if (!(err instanceof FlagError)) throw err;
-    println(`Error: ${err.message}`);
-    println(usageText(cmd));
+    printFlagError(cmd, err.message);
     return { exitCode: 1 };
   }
   const allowUnsafe = values.list("allow-unsafe") ?? [];

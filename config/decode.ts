@@ -73,9 +73,9 @@ function goType(s: Schema): string {
     case "struct":
       return `v1.${s.name}`;
     case "proxies":
-      return "[]v1.TypedProxyConfig";
+      return "[]jsonx.RawMessage"; // Go frpc decodes proxies raw first
     case "visitors":
-      return "[]v1.TypedVisitorConfig";
+      return "[]jsonx.RawMessage";
     case "clientPlugin":
       return "v1.TypedClientPluginOptions";
     case "visitorPlugin":

@@ -252,7 +252,7 @@ export async function loadServerConfig(
   let decoded: Record<string, unknown>;
   const legacy = isLegacyIni(text);
   if (legacy) {
-    decoded = convertLegacyServer(renderLegacy(text, path, env), path);
+    decoded = convertLegacyServer(renderLegacy(text, env), path);
     warnings.push(INI_DEPRECATION_WARNING);
   } else decoded = await decodeV1Text(text, path, "server", strict, env);
   const r = finishServer(decoded, allowUnsafe);
@@ -263,7 +263,7 @@ export async function loadServerConfig(
   return { config: r.config, warnings, legacyIni: legacy };
 }
 
-function renderLegacy(text: string, file: string, env: Record<string, string>): string {
+function renderLegacy(text: string, env: Record<string, string>): string {
   try {
     return renderTemplate(text, env);
   } catch (e) {
@@ -366,7 +366,7 @@ export async function loadClientConfig(
   const legacy = isLegacyIni(text);
   let parts: ClientParts;
   if (legacy) {
-    const rendered = renderLegacy(text, path, env);
+    const rendered = renderLegacy(text, env);
     const conv = convertLegacyClient(rendered, path);
     parts = splitClient(conv);
     warnings.push(INI_DEPRECATION_WARNING);

@@ -35,12 +35,24 @@ export function apiCaller(ws: ApiTarget, timeoutMs: number): ApiCall {
       });
     } catch (err) {
       const verb = method[0] + method.slice(1).toLowerCase();
-      throw new Error(`${verb} "${url}": ${(err as Error).message}`);
+      throw new Error(`${verb} "${url}": ${dialError(err as Error, ws, host)}`);
     }
     const text = await res.text();
     if (res.status !== 200) throw new ApiStatusError(res.status, text);
     return text;
   };
+}
+
+/** Go net/http's text for the common dial failures (`dial tcp …: connect: connection refused`). */
+function dialError(err: Error, ws: ApiTarget, host: string): string {
+  const detail = String((err.cause as Error | undefined)?.message ?? err.message);
+  if (/Connection refused/i.test(detail)) {
+    return `dial tcp ${host}:${ws.port}: connect: connection refused`;
+  }
+  if (err.name === "TimeoutError") {
+    return "context deadline exceeded (Client.Timeout exceeded while awaiting headers)";
+  }
+  return err.message;
 }
 
 /** A non-200 answer: frp prints `api status code [N]`; the body is kept for callers that show it. */

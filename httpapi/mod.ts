@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { goListenError } from "../transport/tcp.ts";
 import type { Logger } from "../log/logger.ts";
 
 /** An API error carrying the HTTP status frp answers with. */
@@ -219,15 +220,20 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       key: await Deno.readTextFile(opts.tls.keyFile),
     };
   }
-  const server = Deno.serve({
-    hostname: opts.addr,
-    port: opts.port,
-    onListen() {},
-    onError(err) {
-      return textResponse(500, `${err instanceof Error ? err.message : String(err)}\n`);
-    },
-    ...(tls ?? {}),
-  }, handler);
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      hostname: opts.addr,
+      port: opts.port,
+      onListen() {},
+      onError(err) {
+        return textResponse(500, `${err instanceof Error ? err.message : String(err)}\n`);
+      },
+      ...(tls ?? {}),
+    }, handler);
+  } catch (err) {
+    throw new Error(goListenError(err, opts.addr, opts.port)); // Go's net.Listen text
+  }
   const a = server.addr as Deno.NetAddr;
   return {
     addr: { hostname: a.hostname, port: a.port },

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { type Flag, flag } from "../cli/cobra.ts";
 import { runPrologue } from "../cli/command.ts";
 import { createLogger, println } from "../cli/runtime.ts";
 import {
@@ -18,66 +19,57 @@ import { FRP_VERSION } from "./context.ts";
 import { startServer } from "./mod.ts";
 import { runReloadCommand } from "./reload_cli.ts";
 
-const FLAGS = {
-  string: [
-    "config",
-    "allow-unsafe",
-    "bind-addr",
-    "bind-port",
-    "kcp-bind-port",
-    "quic-bind-port",
-    "proxy-bind-addr",
-    "vhost-http-port",
-    "vhost-https-port",
-    "vhost-http-timeout",
-    "dashboard-addr",
-    "dashboard-port",
-    "dashboard-user",
-    "dashboard-pwd",
-    "log-file",
-    "log-level",
-    "log-max-days",
-    "token",
-    "subdomain-host",
-    "allow-ports",
-    "max-ports-per-client",
-    "dashboard-tls-cert-file",
-    "dashboard-tls-key-file",
-  ],
-  boolean: [
-    "version",
-    "help",
+const f = flag;
+
+/** Go frps's persistent root flags (cmd/frps/root.go, RegisterServerConfigFlags). */
+const FLAGS: Flag[] = [
+  f("allow-ports", "string", "allow ports"),
+  f("allow-unsafe", "strings", "allowed unsafe features, one or more of: TokenSourceExec"),
+  f("bind-addr", "string", "bind address", "0.0.0.0"),
+  f("bind-port", "int", "bind port", 7000, "p"),
+  f("config", "string", "config file of frps", "", "c"),
+  f("dashboard-addr", "string", "dashboard address", "0.0.0.0"),
+  f("dashboard-port", "int", "dashboard port"),
+  f("dashboard-pwd", "string", "dashboard password", "admin"),
+  f("dashboard-tls-cert-file", "string", "dashboard tls cert file"),
+  f("dashboard-tls-key-file", "string", "dashboard tls key file"),
+  f("dashboard-tls-mode", "bool", "if enable dashboard tls mode"),
+  f("dashboard-user", "string", "dashboard user", "admin"),
+  f("disable-log-color", "bool", "disable log color in console"),
+  f("enable-prometheus", "bool", "enable prometheus dashboard"),
+  f("kcp-bind-port", "int", "kcp bind udp port"),
+  f("log-file", "string", "log file", "console"),
+  f("log-level", "string", "log level", "info"),
+  f("log-max-days", "int", "log max days", 3),
+  f("max-ports-per-client", "int", "max ports per client"),
+  f("proxy-bind-addr", "string", "proxy bind address", "0.0.0.0"),
+  f("quic-bind-port", "int", "quic bind udp port"),
+  f(
     "strict-config",
-    "enable-prometheus",
-    "disable-log-color",
-    "tls-only",
-    "dashboard-tls-mode",
-  ],
-  alias: { c: "config", v: "version", h: "help", p: "bind-port", t: "token" },
-};
-
-const USAGE = `frps is the server of frp (https://github.com/fatedier/frp)
-
-Usage:
-  frps [flags]
-  frps [command]
-
-Available Commands:
-  verify      Verify that the configures is valid
-  reload      Hot-Reload frps configuration (through the dashboard API)
-
-Flags:
-  -c, --config string   config file of frps
-  -v, --version         version of frps
-      --strict-config   strict config parsing mode, unknown fields will cause errors (default true)
-  (and frp's config flags: --bind-port, --token, --vhost-http-port, …)`;
+    "bool",
+    "strict config parsing mode, unknown fields will cause errors",
+    true,
+  ),
+  f("subdomain-host", "string", "subdomain host"),
+  f("tls-only", "bool", "frps tls only"),
+  f("token", "string", "auth token", "", "t"),
+  f("version", "bool", "version of frps", false, "v"),
+  f("vhost-http-port", "int", "vhost http port"),
+  f("vhost-http-timeout", "int", "vhost http response header timeout", 60),
+  f("vhost-https-port", "int", "vhost https port"),
+];
 
 /** Runs the frps CLI; resolves to the process exit code (or never, while serving). */
 export async function main(argv: string[]): Promise<number> {
   const cli = await runPrologue(argv, {
     name: "frps",
+    short: "frps is the server of frp (https://github.com/fatedier/frp)",
     flags: FLAGS,
-    usage: USAGE,
+    commands: [
+      { name: "verify", short: "Verify that the configures is valid" },
+      // Beyond Go frp: not listed, so `frps -h` prints Go's text.
+      { name: "reload", short: "Hot-Reload frps configuration", hidden: true },
+    ],
     version: FRP_VERSION,
     defaultConfig: "",
     verify: verifyServerConfig,

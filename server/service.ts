@@ -136,11 +136,15 @@ export class Service {
       trustedCaFile: cfg.transport.tls.trustedCaFile,
     });
     // transport.tcpKeepalive: SO_KEEPALIVE on accepted conns (> 0), off when negative (golib mux).
-    this.#listener = listenTcp({
-      hostname: cfg.bindAddr,
-      port: cfg.bindPort,
-      keepAlive: cfg.transport.tcpKeepalive > 0,
-    });
+    try {
+      this.#listener = listenTcp({
+        hostname: cfg.bindAddr,
+        port: cfg.bindPort,
+        keepAlive: cfg.transport.tcpKeepalive > 0,
+      });
+    } catch (err) {
+      throw new Error(`create server listener error, ${errorText(err)}`);
+    }
     this.ctx.natHole.startCleanWorker();
     const log = this.#log.child("server/service.ts");
     log.info(`frps tcp listen on ${cfg.bindAddr}:${this.#listener.addr.port}`);

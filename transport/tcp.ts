@@ -123,6 +123,10 @@ export async function dialTcp(opts: DialTcpOptions): Promise<Conn> {
     if (e instanceof Error && e.message.startsWith("failed to lookup address information")) {
       throw new Error(`dial tcp: lookup ${hostname}: no such host`);
     }
+    if (e instanceof Deno.errors.ConnectionRefused) {
+      const h = hostname.includes(":") ? `[${hostname}]` : hostname;
+      throw new Error(`dial tcp ${h}:${opts.port}: connect: connection refused`); // Go's text
+    }
     throw e;
   } finally {
     clearTimeout(timer);
@@ -244,10 +248,27 @@ export class TcpListener implements AsyncIterable<Conn> {
 export function listenTcp(
   opts: { hostname: string; port: number; keepAlive?: boolean },
 ): TcpListener {
-  return new TcpListener(
-    Deno.listen({ hostname: unbracket(opts.hostname), port: opts.port, transport: "tcp" }),
-    opts.keepAlive,
-  );
+  let l: Deno.TcpListener;
+  try {
+    l = Deno.listen({ hostname: unbracket(opts.hostname), port: opts.port, transport: "tcp" });
+  } catch (err) {
+    throw new Error(goListenError(err, opts.hostname, opts.port));
+  }
+  return new TcpListener(l, opts.keepAlive);
+}
+
+/** Go's net.Listen error text: `listen tcp 0.0.0.0:7000: bind: address already in use`. */
+export function goListenError(err: unknown, hostname: string, port: number): string {
+  const h = unbracket(hostname);
+  const addr = `${h.includes(":") ? `[${h}]` : h}:${port}`;
+  const why = err instanceof Deno.errors.AddrInUse
+    ? "bind: address already in use"
+    : err instanceof Deno.errors.PermissionDenied && !/--allow-net/.test(String(err))
+    ? "bind: permission denied"
+    : err instanceof Deno.errors.AddrNotAvailable
+    ? "bind: cannot assign requested address"
+    : (err as Error).message;
+  return `listen tcp ${addr}: ${why}`;
 }
 
 /** True if a TCP listener can be bound on `hostname:port` right now (binds and closes). */

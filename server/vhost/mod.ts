@@ -109,7 +109,14 @@ export class VhostRuntime {
   /** Binds one vhost listener and starts its accept loop (throws when the port is taken). */
   #listen(cfg: ServerConfig, kind: VhostKind): TcpListener {
     const port = portOf(cfg, kind);
-    const l = listenTcp({ hostname: cfg.proxyBindAddr, port });
+    let l: TcpListener;
+    try {
+      l = listenTcp({ hostname: cfg.proxyBindAddr, port });
+    } catch (err) {
+      // Go frps's NewService texts.
+      const what = kind === "http" ? "create vhost http listener" : "create server listener";
+      throw new Error(`${what} error, ${(err as Error).message}`);
+    }
     this.#log.child("server/service.ts").info(
       `${LISTEN_TEXT[kind]} listen on ${cfg.proxyBindAddr}:${l.addr.port}`,
     );
