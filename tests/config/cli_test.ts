@@ -77,11 +77,12 @@ Deno.test("cli: -v prints the frp version, exit 0; unknown flag and command exit
     const v = await exec(bin, ["-v"]);
     assert(v.code === 0 && v.stdout === "0.70.1\n", `${bin} -v: ${v.stdout}${v.stderr}`);
     const bad = await exec(bin, ["--no-such-flag"]);
+    // cobra prints flag and command errors on stderr (tests/config/cli_diff_test.ts: vs Go).
     assert(
-      bad.code === 1 && bad.stdout.startsWith("Error: unknown flag: --no-such-flag"),
-      bad.stdout,
+      bad.code === 1 && bad.stderr.includes("Error: unknown flag: --no-such-flag\n"),
+      bad.stderr,
     );
     const cmd = await exec(bin, ["frobnicate"]);
-    assert(cmd.code === 1 && cmd.stdout.includes(`unknown command "frobnicate"`), cmd.stdout);
+    assert(cmd.code === 1 && cmd.stderr.includes(`unknown command "frobnicate"`), cmd.stderr);
   }
 });
