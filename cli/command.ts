@@ -97,8 +97,9 @@ export async function runPrologue(
   const sub = args.length > 0 ? spec.subcommands?.[args[0]] : undefined;
   if (sub) return await sub({ parsed, configPath, loadOptions });
   if (args.length > 0) {
+    const name = spec.name;
     console.error(
-      `Error: unknown command "${args[0]}" for "${spec.name}"\nRun '${spec.name} --help' for usage.`,
+      `Error: unknown command "${args[0]}" for "${name}"\nRun '${name} --help' for usage.`,
     );
     return 1;
   }
