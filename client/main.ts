@@ -165,12 +165,21 @@ async function runService(
     println(err instanceof Error ? err.message : String(err));
     return 1;
   }
-  const stop = () => {
-    client.close();
-    Deno.exit(0);
+  // Go frpc closes gracefully on SIGINT/SIGTERM only with kcp or quic (then logs "stopped" and
+  // exits 0); otherwise the signal ends it (exit status 130/143 in a shell).
+  const graceful = ["kcp", "quic"].includes(config.transport.protocol);
+  const stop = (sig: "SIGINT" | "SIGTERM") => () => {
+    if (graceful) {
+      client.close();
+      stopped();
+      Deno.exit(0);
+    }
+    Deno.removeSignalListener(sig, handlers[sig]);
+    Deno.kill(Deno.pid, sig);
   };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  const handlers = { SIGINT: stop("SIGINT"), SIGTERM: stop("SIGTERM") };
+  Deno.addSignalListener("SIGINT", handlers.SIGINT);
+  Deno.addSignalListener("SIGTERM", handlers.SIGTERM);
   try {
     await client.run();
   } catch (err) {

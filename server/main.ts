@@ -106,14 +106,18 @@ export async function main(argv: string[]): Promise<number> {
           return next.config;
         }
         : undefined,
+      onStarted: () => log.child("frps/root.ts").info("frps started successfully"),
     });
-    log.child("frps/root.ts").info("frps started successfully");
-    const stop = () => {
+    // Go frps has no signal handler: SIGINT/SIGTERM end it by the signal (exit status 130/143
+    // in a shell, "killed" to a supervisor). Close the listeners, then die the same way.
+    const stop = (sig: "SIGINT" | "SIGTERM") => () => {
       server.close();
-      Deno.exit(0);
+      Deno.removeSignalListener(sig, handlers[sig]);
+      Deno.kill(Deno.pid, sig);
     };
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
+    const handlers = { SIGINT: stop("SIGINT"), SIGTERM: stop("SIGTERM") };
+    Deno.addSignalListener("SIGINT", handlers.SIGINT);
+    Deno.addSignalListener("SIGTERM", handlers.SIGTERM);
     // SIGHUP reloads the config file (beyond Go frp; works without the dashboard). Windows
     // has no SIGHUP: the dashboard's PUT /api/reload is the way there.
     if (Deno.build.os !== "windows") {

@@ -19,6 +19,8 @@ export interface StartServerOptions {
    * without it frps cannot reload.
    */
   loadConfig?: () => Promise<ServerConfig>;
+  /** Called once every listener is bound, before the dashboard's line (Go's log order). */
+  onStarted?: () => void;
 }
 
 /** Starts frps with a completed config; resolves once bindPort is listening. */
@@ -31,6 +33,13 @@ export async function startServer(
     options.log ?? new Logger({ sink: NULL_SINK }),
     options.loadConfig,
   );
-  await svc.start();
+  try {
+    await svc.start();
+  } catch (err) {
+    svc.close(); // listeners bound before the failing one
+    throw err;
+  }
+  options.onStarted?.();
+  svc.logDashboard();
   return svc;
 }

@@ -126,6 +126,15 @@ export class Service {
     return this.#listener.addr;
   }
 
+  /** Logs `dashboard listen on …` (Go logs it in Run, after "frps started successfully"). */
+  logDashboard(): void {
+    const ws = this.ctx.config.webServer;
+    if (!this.#dashboard) return;
+    this.#log.child("server/service.ts").info(
+      `dashboard listen on ${ws.addr}:${this.#dashboard.addr.port}`,
+    );
+  }
+
   /** Binds bindPort and starts serving. */
   async start(): Promise<void> {
     const cfg = this.ctx.config;
@@ -135,6 +144,14 @@ export class Service {
       keyFile: cfg.transport.tls.keyFile,
       trustedCaFile: cfg.transport.tls.trustedCaFile,
     });
+    // Go's NewService order (which port error wins, which lines come first): dashboard,
+    // tcpmux, bindPort, kcp, quic, ssh gateway, vhost http/https.
+    if (cfg.webServer.port > 0) {
+      // Lazy: the dashboard (API, embedded web assets) costs idle RSS; load it only when enabled.
+      const { startDashboard } = await import("./api/mod.ts");
+      this.#dashboard = await startDashboard(this.ctx);
+    }
+    this.ctx.vhost.start(["tcpmux"]);
     // transport.tcpKeepalive: SO_KEEPALIVE on accepted conns (> 0), off when negative (golib mux).
     try {
       this.#listener = listenTcp({
@@ -166,13 +183,8 @@ export class Service {
         })
       );
     }
-    Object.assign(this.handlers, this.ctx.vhost.start(cfg.bindPort));
-    if (cfg.webServer.port > 0) {
-      // Lazy: the dashboard (API, embedded web assets) costs idle RSS; load it only when enabled.
-      const { startDashboard } = await import("./api/mod.ts");
-      this.#dashboard = await startDashboard(this.ctx);
-    }
     if (cfg.sshTunnelGateway.bindPort > 0) await this.#startSshGateway();
+    Object.assign(this.handlers, this.ctx.vhost.start(["http", "https"]));
     this.#acceptLoop(this.#listener);
   }
 

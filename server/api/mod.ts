@@ -380,11 +380,10 @@ export function dashboardRoutes(ctx: ServerContext, stats: ServerStats): Route[]
   return routes;
 }
 
-/** Starts the dashboard when `webServer.port > 0`; logs frp's `dashboard listen on` line. */
+/** Starts the dashboard when `webServer.port > 0` (the caller logs `dashboard listen on`). */
 export async function startDashboard(ctx: ServerContext): Promise<WebServer | undefined> {
   const ws = ctx.config.webServer;
   if (!ctx.stats || ws.port <= 0) return undefined;
-  const log = ctx.log.child("server/service.ts");
   const server = await startWebServer({
     addr: ws.addr,
     port: ws.port,
@@ -397,6 +396,5 @@ export async function startDashboard(ctx: ServerContext): Promise<WebServer | un
     routes: dashboardRoutes(ctx, ctx.stats),
     log: ctx.log.child("http/middleware.ts"),
   });
-  log.info(`dashboard listen on ${ws.addr}:${server.addr.port}`);
   return server;
 }

@@ -118,7 +118,9 @@ export class VhostRuntime {
       throw new Error(`${what} error, ${(err as Error).message}`);
     }
     this.#log.child("server/service.ts").info(
-      `${LISTEN_TEXT[kind]} listen on ${cfg.proxyBindAddr}:${l.addr.port}`,
+      `${LISTEN_TEXT[kind]} listen on ${cfg.proxyBindAddr}:${l.addr.port}${
+        kind === "tcpmux" ? `, passthrough: ${cfg.tcpmuxPassthrough}` : ""
+      }`,
     );
     const handle = this.#handler(kind);
     (async () => {
@@ -142,9 +144,9 @@ export class VhostRuntime {
    * Opens the vhost listeners. Ports equal to bindPort on the same address are not bound;
    * their connections arrive through the returned shared-port handlers instead.
    */
-  start(_bindPort?: number): VhostSharedHandlers {
+  start(kinds: readonly VhostKind[] = KINDS): VhostSharedHandlers {
     const cfg = this.#config;
-    for (const k of KINDS) {
+    for (const k of kinds) {
       if (portOf(cfg, k) > 0 && !this.#shared(cfg, k)) this.#listeners.set(k, this.#listen(cfg, k));
     }
     return this.#handlers(cfg);

@@ -13,7 +13,7 @@ type Bin = "frps" | "frpc";
 interface Case {
   name: string;
   bin: Bin;
-  /** Arguments; `$DIR` is the case's temp dir, `$P0…$P3` free ports. */
+  /** Arguments; `$DIR` is the case's temp dir, `$P0…$P4` free ports. */
   args: string[];
   /** Files to create in the temp dir (same placeholders). */
   files?: Record<string, string>;
@@ -22,8 +22,10 @@ interface Case {
   hold?: number[];
   /** Known, documented differences: applied to both outputs before comparing. */
   norm?: (s: string) => string;
-  /** Kill after this long (commands that keep running, e.g. frpc retrying). */
+  /** Kill (SIGTERM) after this long (commands that keep running, e.g. frpc retrying). */
   killAfterMs?: number;
+  /** Kill (SIGTERM) shortly after the output matches this (a process that came up). */
+  killWhen?: RegExp;
   /** Skip when running as root (file permission cases). */
   notRoot?: boolean;
 }
@@ -59,31 +61,46 @@ async function runOne(impl: Impl, c: Case, dir: string, ports: number[]): Promis
   const args = c.args.map(sub);
   const main = `${REPO_ROOT}/${c.bin === "frps" ? "server" : "client"}/main.ts`;
   const flags = c.bin === "frps" ? FRPS_FLAGS : FRPC_FLAGS;
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), c.killAfterMs ?? 20_000);
+  const child = new Deno.Command(impl === "go" ? goFrpPath(c.bin) : Deno.execPath(), {
+    args: impl === "go" ? args : ["run", "--quiet", ...flags, main, ...args],
+    cwd: dir,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", ...c.env },
+  }).spawn();
+  const kill = () => {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+  };
+  // Hard bound for every case; long-running ones end earlier, once `killWhen` was printed.
+  const timer = setTimeout(kill, c.killAfterMs ?? 20_000);
+  let killing: ReturnType<typeof setTimeout> | undefined;
+  const texts = { stdout: "", stderr: "" };
+  const pump = async (k: "stdout" | "stderr") => {
+    for await (const chunk of child[k].pipeThrough(new TextDecoderStream())) {
+      texts[k] += chunk;
+      if (c.killWhen?.test(texts.stdout + texts.stderr) && killing === undefined) {
+        killing = setTimeout(kill, 300); // let the lines that follow arrive
+      }
+    }
+  };
   try {
-    const out = await new Deno.Command(impl === "go" ? goFrpPath(c.bin) : Deno.execPath(), {
-      args: impl === "go" ? args : ["run", "--quiet", ...flags, main, ...args],
-      cwd: dir,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1", ...c.env },
-      signal: ac.signal,
-    }).output();
-    const n = (b: Uint8Array) => normalise(dec.decode(b), dir);
+    const [status] = await Promise.all([child.status, pump("stdout"), pump("stderr")]);
     return {
-      code: out.signal ? -1 : out.code,
-      stdout: n(out.stdout),
-      stderr: n(out.stderr),
+      code: status.signal ? -1 : status.code,
+      stdout: normalise(texts.stdout, dir),
+      stderr: normalise(texts.stderr, dir),
     };
   } finally {
     clearTimeout(timer);
+    clearTimeout(killing);
   }
 }
 
 async function runCase(c: Case): Promise<string | undefined> {
-  const ports = freePorts(4);
+  const ports = freePorts(5);
   const held = (c.hold ?? []).map((i) => Deno.listen({ hostname: "0.0.0.0", port: ports[i] }));
   const dirs: string[] = [];
   try {
@@ -353,7 +370,6 @@ for (const [name, bin, file, text] of CONFIG_CASES.slice(0, 6)) {
     bin,
     args: ["-c", file],
     files: { [file]: text },
-    killAfterMs: 5000,
   });
 }
 
@@ -392,7 +408,6 @@ CASES.push({
   args: ["-c", "c.toml"],
   files: { "c.toml": 'bindAddr = "0.0.0.0"\nbindPort = $P0\n' },
   hold: [0],
-  killAfterMs: 8000,
 });
 
 for (
@@ -409,23 +424,43 @@ for (
     args: ["-c", "c.toml"],
     files: { "c.toml": text },
     hold: [1],
-    killAfterMs: 8000,
   });
 }
+// Startup lines of a server that comes up (killed after a few seconds; exit -1 both).
+CASES.push({
+  name: "frps startup lines",
+  bin: "frps",
+  args: ["-c", "c.toml"],
+  files: {
+    "c.toml": "bindPort = $P0\nkcpBindPort = $P0\nvhostHTTPPort = $P1\nvhostHTTPSPort = $P2\n" +
+      "tcpmuxHTTPConnectPort = $P3\nwebServer.port = $P4\n",
+  },
+  killWhen: /dashboard listen on/,
+});
+CASES.push({
+  name: "frps legacy flags startup",
+  bin: "frps",
+  args: ["--bind_port", "$P0", "-t", "x", "--vhost_http_port=$P1", "--dashboard_port", "$P2"],
+  killWhen: /dashboard listen on/,
+});
+CASES.push({
+  name: "frps legacy flags port in use",
+  bin: "frps",
+  args: ["-p", "$P0", "--dashboard_port", "$P1", "--dashboard_addr", "127.0.0.1"],
+  hold: [1],
+});
 CASES.push({
   name: "frpc admin port in use",
   bin: "frpc",
   args: ["-c", "c.toml"],
   files: { "c.toml": frpc("loginFailExit = true\nwebServer.port = $P1\n") },
   hold: [1],
-  killAfterMs: 8000,
 });
 CASES.push({
   name: "frpc loginFailExit connection refused",
   bin: "frpc",
   args: ["-c", "c.toml"],
   files: { "c.toml": frpc('serverAddr = "127.0.0.1"\n') },
-  killAfterMs: 8000,
 });
 CASES.push({
   name: "frpc loginFailExit wrong token",
@@ -434,21 +469,31 @@ CASES.push({
   files: {
     "c.toml": frpc('serverAddr = "127.0.0.1"\nauth.token = "wrong"\n').replace("$P0", "$FRPS"),
   },
-  killAfterMs: 8000,
+});
+CASES.push({
+  name: "frpc running, then SIGTERM",
+  bin: "frpc",
+  args: ["-c", "c.toml"],
+  files: {
+    "c.toml": frpc(
+      'serverAddr = "127.0.0.1"\nauth.token = "right"\n',
+      'name = "a"\ntype = "tcp"\nlocalPort = 22\nremotePort = $P1\n',
+    ).replace("$P0", "$FRPS"),
+  },
+  killWhen: /start proxy success/,
 });
 CASES.push({
   name: "frpc DNS failure",
   bin: "frpc",
   args: ["-c", "c.toml"],
   files: { "c.toml": frpc('serverAddr = "no-such-host.invalid"\n') },
-  killAfterMs: 8000,
 });
 
 /**
  * Known differences (docs/status.md, "CLI and config errors"), normalised on both sides: the
  * parser's own wording after Go's `toml: line L, column C:` / `yaml: line L:` prefix; a legacy
  * INI without `[common]` (Go's YAML parser reads `[ssh]` as a list); Go's resolver address in
- * DNS errors; frps binds the dashboard and tcpmux ports after bindPort (one more log line).
+ * DNS errors; random run ids.
  */
 const KNOWN: [RegExp, (s: string) => string][] = [
   [
@@ -467,8 +512,8 @@ const KNOWN: [RegExp, (s: string) => string][] = [
         "<legacy ini without [common]>",
       ),
   ],
+  [/SIGTERM$/, (s) => s.replaceAll(/\b[0-9a-f]{16}\b/g, "<run id>")],
   [/DNS failure$/, (s) => s.replace(/(lookup \S+) on [^:]+:53:/g, "$1:")],
-  [/(dashboard|tcpmux) port in use$/, (s) => s.replace(/^\[I\] frps tcp listen on .*\n/m, "")],
 ];
 for (const c of CASES) {
   const k = KNOWN.find(([re]) => re.test(c.name));
