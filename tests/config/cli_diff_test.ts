@@ -36,7 +36,6 @@ interface Result {
   stderr: string;
 }
 
-const dec = new TextDecoder();
 /** bindPort of the Go frps (token "right") the login cases talk to. */
 let frpsPort = 0;
 
