@@ -109,3 +109,23 @@ export function flagSpec(flags: Flag[]): FlagSpec {
 export function printFlagError(c: Command, message: string): void {
   console.error(`Error: ${message}\n${usageText(c)}`);
 }
+
+const DURATION_UNITS = new Set(["ns", "us", "µs", "μs", "ms", "s", "m", "h"]);
+
+/** Go time.ParseDuration's error text for `s`, or undefined when it parses. */
+export function goDurationError(s: string): string | undefined {
+  const invalid = `time: invalid duration "${s}"`;
+  let rest = s.replace(/^[+-]/, "");
+  if (rest === "0") return undefined;
+  if (rest === "") return invalid;
+  while (rest !== "") {
+    const num = /^(\d+\.?\d*|\.\d+)/.exec(rest);
+    if (!num) return invalid;
+    rest = rest.slice(num[0].length);
+    const unit = /^[^\d.]*/.exec(rest)![0];
+    if (unit === "") return `time: missing unit in duration "${s}"`;
+    if (!DURATION_UNITS.has(unit)) return `time: unknown unit "${unit}" in duration "${s}"`;
+    rest = rest.slice(unit.length);
+  }
+  return undefined;
+}

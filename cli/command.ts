@@ -8,6 +8,7 @@ import {
   type Command,
   type Flag,
   flagSpec,
+  goDurationError,
   helpFlag,
   helpText,
   printFlagError,
@@ -76,6 +77,14 @@ export async function runPrologue(
     return 1;
   }
   const { flags, lists, args } = parsed;
+  for (const f of cmd.local) {
+    const v = flags[f.name];
+    const bad = f.kind === "duration" && typeof v === "string" ? goDurationError(v) : undefined;
+    if (bad) {
+      printFlagError(cmd, `invalid argument "${v}" for "--${f.name}" flag: ${bad}`);
+      return 1;
+    }
+  }
   if (flags.help) {
     println(helpText(cmd));
     return 0;
@@ -159,7 +168,7 @@ function help(spec: CommandSpec, args: string[]): number {
   }
   if (!spec.commands.some((c) => c.name === name)) {
     console.error(
-      `Unknown help topic [\`${name}\`]\n${usageText(command(spec, undefined, false))}`,
+      `Unknown help topic [\`${name}\`]\n${usageText(command(spec, undefined, false)).trimEnd()}`,
     );
     return 0;
   }

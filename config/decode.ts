@@ -7,6 +7,7 @@
  * @module
  */
 
+import { parseBandwidth } from "./validate.ts";
 import {
   clientPluginSchemas,
   proxySchemas,
@@ -61,7 +62,7 @@ function goType(s: Schema): string {
     case "string":
       return "string";
     case "int":
-      return "int";
+      return s.go ?? "int";
     case "bool":
       return "bool";
     case "float":
@@ -245,7 +246,19 @@ export function decodeValue(
       return out;
     }
     case "struct":
-      return decodeStruct(v, s, path, opts);
+      if (s.name !== "ClientConfig" || path.length > 0) return decodeStruct(v, s, path, opts);
+      try {
+        return decodeStruct(v, s, path, opts);
+      } catch (e) {
+        // Go's ClientConfig embeds ClientCommonConfig: its name shows in the field path.
+        const top = e instanceof DecodeError ? String(e.path[0]) : "";
+        if (
+          e instanceof DecodeError && e.found !== undefined && !/^(proxies|visitors)$/.test(top)
+        ) {
+          e.message = e.message.replace('field "', 'field "ClientCommonConfig.');
+        }
+        throw e;
+      }
     case "proxies":
     case "visitors": {
       if (!Array.isArray(v)) throw mismatch(v, s, path);
@@ -341,6 +354,15 @@ function decodeTyped(
     try {
       const out = decodeStruct(v, s, path, opts);
       out.type = t;
+      // Go parses the bandwidth while decoding (BandwidthQuantity.UnmarshalJSON).
+      const bw = (out.transport as Record<string, unknown> | undefined)?.bandwidthLimit;
+      if (typeof bw === "string" && bw !== "") {
+        try {
+          parseBandwidth(bw);
+        } catch (err) {
+          throw new DecodeError((err as Error).message, [...path, "transport", "bandwidthLimit"]);
+        }
+      }
       return out;
     } catch (e) {
       if (e instanceof DecodeError && e.found !== undefined) {

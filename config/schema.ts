@@ -7,7 +7,7 @@
 
 export type Schema =
   | { k: "string" }
-  | { k: "int" }
+  | { k: "int"; go?: "int64" }
   | { k: "bool" }
   | { k: "float" }
   | { k: "map"; v: Schema }
@@ -21,6 +21,8 @@ export type Schema =
 
 const S: Schema = { k: "string" };
 const I: Schema = { k: "int" };
+/** Go int64 fields (the type name shows in decode errors). */
+const I64: Schema = { k: "int", go: "int64" };
 const B: Schema = { k: "bool" };
 const strArr: Schema = { k: "array", of: S };
 const strMap: Schema = { k: "map", v: S };
@@ -51,7 +53,7 @@ const webServer = st("WebServerConfig", {
   pprofEnable: B,
   tls: st("TLSConfig", tlsFields),
 });
-const log = st("LogConfig", { to: S, level: S, maxDays: I, disablePrintColor: B });
+const log = st("LogConfig", { to: S, level: S, maxDays: I64, disablePrintColor: B });
 const headerOps = st("HeaderOperations", { set: strMap });
 const natTraversal = st("NatTraversalConfig", { disableAssistedAddrs: B });
 
@@ -94,7 +96,7 @@ export const serverSchema: Schema = st("ServerConfig", {
   quicBindPort: I,
   proxyBindAddr: S,
   vhostHTTPPort: I,
-  vhostHTTPTimeout: I,
+  vhostHTTPTimeout: I64,
   vhostHTTPSPort: I,
   tcpmuxHTTPConnectPort: I,
   tcpmuxPassthrough: B,
@@ -111,18 +113,18 @@ export const serverSchema: Schema = st("ServerConfig", {
   log,
   transport: st("ServerTransportConfig", {
     tcpMux: B,
-    tcpMuxKeepaliveInterval: I,
-    tcpKeepalive: I,
-    maxPoolCount: I,
-    heartbeatTimeout: I,
+    tcpMuxKeepaliveInterval: I64,
+    tcpKeepalive: I64,
+    maxPoolCount: I64,
+    heartbeatTimeout: I64,
     quic,
     tls: st("TLSServerConfig", { force: B, ...tlsFields }),
   }),
   detailedErrorsToClient: B,
-  maxPortsPerClient: I,
-  userConnTimeout: I,
-  udpPacketSize: I,
-  natholeAnalysisDataReserveHours: I,
+  maxPortsPerClient: I64,
+  userConnTimeout: I64,
+  udpPacketSize: I64,
+  natholeAnalysisDataReserveHours: I64,
   allowPorts: { k: "array", of: st("PortsRange", { start: I, end: I, single: I }) },
   httpPlugins: {
     k: "array",
@@ -171,21 +173,21 @@ export const clientCommonFields: Record<string, Schema> = {
   transport: st("ClientTransportConfig", {
     protocol: S,
     wireProtocol: S,
-    dialServerTimeout: I,
-    dialServerKeepalive: I,
+    dialServerTimeout: I64,
+    dialServerKeepalive: I64,
     connectServerLocalIP: S,
     proxyURL: S,
     poolCount: I,
     tcpMux: B,
-    tcpMuxKeepaliveInterval: I,
+    tcpMuxKeepaliveInterval: I64,
     quic,
-    heartbeatInterval: I,
-    heartbeatTimeout: I,
+    heartbeatInterval: I64,
+    heartbeatTimeout: I64,
     tls: st("TLSClientConfig", { enable: B, disableCustomTLSFirstByte: B, ...tlsFields }),
   }),
   virtualNet: st("VirtualNetConfig", { address: S }),
   featureGates: { k: "map", v: B },
-  udpPacketSize: I,
+  udpPacketSize: I64,
   metadatas: strMap,
   includes: strArr,
   store: st("StoreConfig", { path: S }),

@@ -355,6 +355,110 @@ const CONFIG_CASES: [string, Bin, string, string][] = [
   ["yaml wrong shape", "frpc", "c.yaml", "proxies: 3\n"],
   ["json array", "frps", "c.json", "[1, 2]\n"],
   ["toml unknown table", "frps", "c.toml", "[nosuch]\na = 1\n"],
+  ["empty yaml", "frpc", "c.yaml", ""],
+  ["empty json", "frps", "c.json", ""],
+  ["json null", "frps", "c.json", "null"],
+  ["no proxies", "frpc", "c.toml", "serverPort = 7000\n"],
+  ["bad allowPorts", "frps", "c.toml", "allowPorts = [{ start = 10, end = 5 }]\n"],
+  ["allowPorts string", "frps", "c.ini", "[common]\nallow_ports = 1-x\n"],
+  [
+    "bad plugin type",
+    "frpc",
+    "c.toml",
+    frpc("", 'name = "a"\ntype = "tcp"\nplugin.type = "nosuch"\n'),
+  ],
+  [
+    "plugin without type",
+    "frpc",
+    "c.toml",
+    frpc("", 'name = "a"\ntype = "tcp"\nplugin.unixPath = "/x"\n'),
+  ],
+  [
+    "plugin missing field",
+    "frpc",
+    "c.toml",
+    frpc("", 'name = "a"\ntype = "tcp"\nplugin.type = "unix_domain_socket"\n'),
+  ],
+  [
+    "bad bandwidth",
+    "frpc",
+    "c.toml",
+    frpc("", 'name = "a"\ntype = "tcp"\nlocalPort = 22\ntransport.bandwidthLimit = "10XB"\n'),
+  ],
+  [
+    "bad proxy protocol version",
+    "frpc",
+    "c.toml",
+    frpc("", 'name = "a"\ntype = "tcp"\nlocalPort = 22\ntransport.proxyProtocolVersion = "v9"\n'),
+  ],
+  [
+    "bad health check",
+    "frpc",
+    "c.toml",
+    frpc("", 'name = "a"\ntype = "tcp"\nlocalPort = 22\nhealthCheck.type = "udp"\n'),
+  ],
+  [
+    "visitor without bind port",
+    "frpc",
+    "c.toml",
+    'serverPort = 7000\n[[visitors]]\nname = "v"\ntype = "stcp"\nserverName = "a"\n',
+  ],
+  [
+    "xtcp visitor bad protocol",
+    "frpc",
+    "c.toml",
+    'serverPort = 7000\n[[visitors]]\nname = "v"\ntype = "xtcp"\nserverName = "a"\nbindPort = 9000\nprotocol = "tcp"\n',
+  ],
+  [
+    "tcpmux bad multiplexer",
+    "frpc",
+    "c.toml",
+    frpc(
+      "",
+      'name = "a"\ntype = "tcpmux"\nlocalPort = 22\nmultiplexer = "x"\ncustomDomains = ["a.com"]\n',
+    ),
+  ],
+  ["bad tls files", "frps", "c.toml", 'transport.tls.certFile = "/nonexistent.crt"\n'],
+  ["oidc without issuer", "frps", "c.toml", 'auth.method = "oidc"\n'],
+  [
+    "token source without unsafe",
+    "frpc",
+    "c.toml",
+    frpc('auth.tokenSource.type = "exec"\nauth.tokenSource.exec.command = "echo"\n'),
+  ],
+  [
+    "token and token source",
+    "frpc",
+    "c.toml",
+    frpc('auth.token = "x"\nauth.tokenSource.type = "file"\nauth.tokenSource.file.path = "t"\n'),
+  ],
+  [
+    "negative heartbeat",
+    "frpc",
+    "c.toml",
+    frpc("transport.heartbeatInterval = -5\ntransport.heartbeatTimeout = 1\n"),
+  ],
+  ["bad login fail exit type", "frpc", "c.toml", frpc('loginFailExit = "no"\n')],
+  ["bad webserver port", "frpc", "c.toml", frpc("webServer.port = 70000\n")],
+  ["bad log max days", "frps", "c.toml", 'log.maxDays = "x"\n'],
+  [
+    "ini legacy frpc ok",
+    "frpc",
+    "c.ini",
+    "[common]\nserver_addr = 1.2.3.4\nserver_port = 7000\ntoken = x\n[ssh]\ntype = tcp\nlocal_port = 22\nremote_port = 6000\n",
+  ],
+  [
+    "ini legacy visitor",
+    "frpc",
+    "c.ini",
+    "[common]\n[v]\ntype = stcp\nrole = visitor\nserver_name = s\nbind_port = 9000\n",
+  ],
+  [
+    "ini legacy range",
+    "frpc",
+    "c.ini",
+    "[common]\n[range:r]\ntype = tcp\nlocal_port = 1000-1002\nremote_port = 2000-2001\n",
+  ],
 ];
 
 for (const [name, bin, file, text] of CONFIG_CASES) {
@@ -393,6 +497,24 @@ CASES.push({ name: "frpc nathole -h", bin: "frpc", args: ["nathole", "-h"] });
 CASES.push({ name: "frps help verify", bin: "frps", args: ["help", "verify"] });
 CASES.push({ name: "frpc help", bin: "frpc", args: ["help"] });
 CASES.push({ name: "frpc -c dir", bin: "frpc", args: ["-c", "$DIR"] });
+CASES.push({ name: "frpc no args", bin: "frpc", args: [] });
+CASES.push({ name: "frpc verify extra args", bin: "frpc", args: ["verify", "a", "b"] });
+CASES.push({ name: "frps verify flags only", bin: "frps", args: ["verify", "--bind_port", "1"] });
+CASES.push({ name: "frpc --api_timeout on root", bin: "frpc", args: ["--api_timeout", "1s"] });
+CASES.push({
+  name: "frpc status bad api timeout",
+  bin: "frpc",
+  args: ["status", "--api_timeout", "x"],
+});
+for (const d of ["1", "5x", "1h2m", ".5s", ""]) {
+  CASES.push({
+    name: `frpc stop api timeout '${d}'`,
+    bin: "frpc",
+    args: ["stop", "--api-timeout", d],
+  });
+}
+CASES.push({ name: "frps help nosuch", bin: "frps", args: ["help", "nosuch"] });
+CASES.push({ name: "frpc -v with other flags", bin: "frpc", args: ["-c", "nope.toml", "-v"] });
 CASES.push({ name: "frpc --config_dir missing", bin: "frpc", args: ["--config_dir", "$DIR/nope"] });
 CASES.push({
   name: "frps legacy flags -p -t",
