@@ -9,6 +9,7 @@
 
 import { parse as parseToml, TomlError } from "smol-toml";
 import { goJsonSyntaxError } from "./json_syntax.ts";
+import { goTomlError } from "./toml_error.ts";
 
 export type Format = "toml" | "json" | "yaml";
 
@@ -53,7 +54,8 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
     if (tomlErr instanceof TomlError) {
       const msg = firstLine(tomlErr.message.replace(/^Invalid TOML document: /, ""));
       throw new ParseError(
-        `toml: line ${tomlErr.line}, column ${tomlErr.column}: toml: ${msg}`,
+        goTomlError(text, tomlErr.line, tomlErr.column, msg) ??
+          `toml: line ${tomlErr.line}, column ${tomlErr.column}: toml: ${msg}`,
         tomlErr.line,
         tomlErr.column,
       );
@@ -71,23 +73,55 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
   return await parseYaml(text);
 }
 
+/** go-yaml's words for the common errors (the JS parser's own text otherwise). */
+const GO_YAML: [RegExp, string][] = [
+  [/^Tabs are not allowed as indentation/, "found character that cannot start any token"],
+  [
+    /^Plain value cannot start with reserved character/,
+    "found character that cannot start any token",
+  ],
+  [/^Missing closing ['"]quote/, "found unexpected end of stream"],
+  [
+    /^Nested mappings are not allowed in compact mappings/,
+    "mapping values are not allowed in this context",
+  ],
+  [
+    /^Flow sequence (in block collection must be sufficiently indented and )?(must )?end with a \]/,
+    "did not find expected ',' or ']'",
+  ],
+  [
+    /^Flow map (in block collection must be sufficiently indented and )?(must )?end with a \}/,
+    "did not find expected ',' or '}'",
+  ],
+];
+
+function goYamlText(msg: string): string {
+  return GO_YAML.find(([re]) => re.test(msg))?.[1] ?? msg;
+}
+
 /** The YAML library costs ~12 MiB of RSS, so it is loaded only when a YAML config is read. */
 async function parseYaml(text: string): Promise<Parsed> {
   const { parseDocument } = await import("yaml");
   const doc = parseDocument(text, {
     version: "1.1",
     merge: true,
-    uniqueKeys: true,
+    uniqueKeys: false, // go-yaml v2 keeps the last of duplicate keys
     prettyErrors: false,
     strict: false,
   });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    const lc = lineCol(text, e.pos[0]);
+    let pos = e.pos[0];
+    // An unclosed flow collection: go-yaml names the line of the last token, not EOF.
+    if (/^Flow (sequence|map) (in block collection|must end)/.test(e.message)) {
+      while (pos > 0 && /\s/.test(text[pos - 1] ?? "")) pos--;
+      pos = Math.max(0, pos - 1);
+    }
+    const lc = lineCol(text, pos);
     // Go (sigs.k8s.io/yaml): `error converting YAML to JSON: yaml: line N: <go-yaml text>`;
     // the message after the line is the JS parser's own.
     throw new ParseError(
-      `error converting YAML to JSON: yaml: line ${lc.line}: ${firstLine(e.message)}`,
+      `error converting YAML to JSON: yaml: line ${lc.line}: ${goYamlText(firstLine(e.message))}`,
       lc.line,
       lc.column,
     );

@@ -230,6 +230,52 @@ for (const bin of bins) {
   run("run syntax toml", ["-c", "bad.toml"], { files: { "bad.toml": SYNTAX.toml } });
 }
 
+// TOML syntax errors whose go-toml wording we reproduce (config/toml_error.ts).
+const TOML_SYNTAX = [
+  'a = "x\n',
+  "a\n",
+  "a = 1\na = 2\n",
+  "[a\nb=1\n",
+  "x = 1 2\n",
+  "[[proxies]\n",
+  "[a]\n[a]\n",
+  "a.b = 1\na = 2\n",
+  "x = 1\n[x]\n",
+  'bindPort = 7000 # c\nfoo = "a" b\n',
+  'a = "x\\q"\n',
+  "a = 'x\n",
+  "= 1\n",
+];
+TOML_SYNTAX.forEach((text, i) =>
+  CASES.push({
+    name: `frps verify toml syntax #${i}`,
+    bin: "frps",
+    args: ["verify", "-c", "t.toml"],
+    files: { "t.toml": text },
+  })
+);
+
+// YAML syntax errors whose go-yaml wording we reproduce (config/parse.ts), and duplicate
+// keys (go-yaml v2 keeps the last).
+const YAML_SYNTAX = [
+  "a:\n\tb: 1\n",
+  "a: [1, 2\n",
+  'a: "x\n',
+  "a: 'x\n",
+  "a: {b: 1\n",
+  "{a: 1\n",
+  "bindPort: 1\nbindPort: 2\n",
+  "a: [1,\n\n  2\n",
+];
+YAML_SYNTAX.forEach((text, i) =>
+  CASES.push({
+    name: `frps verify yaml syntax #${i}`,
+    bin: "frps",
+    args: ["verify", "-c", "t.yaml"],
+    files: { "t.yaml": text },
+  })
+);
+
 // Unknown keys, strict on and off.
 for (const bin of bins) {
   const cfg = bin === "frps"
@@ -612,13 +658,13 @@ CASES.push({
 
 /**
  * Known differences (docs/status.md, "CLI and config errors"), normalised on both sides: the
- * parser's own wording after Go's `toml: line L, column C:` / `yaml: line L:` prefix; a legacy
+ * parser's own wording where we have no go-toml/go-yaml equivalent (SYNTAX); a legacy
  * INI without `[common]` (Go's YAML parser reads `[ssh]` as a list); Go's resolver address in
  * DNS errors; random run ids.
  */
 const KNOWN: [RegExp, (s: string) => string][] = [
   [
-    /syntax (toml|yaml|ini)$/,
+    /syntax (toml|yaml)$/,
     (s) =>
       s.replace(
         /^(toml: line \d+, column \d+: |error converting YAML to JSON: yaml: ).*$/m,
