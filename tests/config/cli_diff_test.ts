@@ -246,14 +246,6 @@ const TOML_SYNTAX = [
   "a = 'x\n",
   "= 1\n",
 ];
-TOML_SYNTAX.forEach((text, i) =>
-  CASES.push({
-    name: `frps verify toml syntax #${i}`,
-    bin: "frps",
-    args: ["verify", "-c", "t.toml"],
-    files: { "t.toml": text },
-  })
-);
 
 // YAML syntax errors whose go-yaml wording we reproduce (config/parse.ts), and duplicate
 // keys (go-yaml v2 keeps the last).
@@ -267,14 +259,16 @@ const YAML_SYNTAX = [
   "bindPort: 1\nbindPort: 2\n",
   "a: [1,\n\n  2\n",
 ];
-YAML_SYNTAX.forEach((text, i) =>
-  CASES.push({
-    name: `frps verify yaml syntax #${i}`,
-    bin: "frps",
-    args: ["verify", "-c", "t.yaml"],
-    files: { "t.yaml": text },
-  })
-);
+for (const [fmt, texts] of [["toml", TOML_SYNTAX], ["yaml", YAML_SYNTAX]] as const) {
+  texts.forEach((text, i) =>
+    CASES.push({
+      name: `frps verify ${fmt} syntax #${i}`,
+      bin: "frps",
+      args: ["verify", "-c", `t.${fmt}`],
+      files: { [`t.${fmt}`]: text },
+    })
+  );
+}
 
 // Unknown keys, strict on and off.
 for (const bin of bins) {
@@ -311,12 +305,15 @@ for (const bin of bins) {
 const frpc = (extra = "", proxy = 'name = "a"\ntype = "tcp"\nlocalPort = 22\n') =>
   `serverPort = $P0\n${extra}[[proxies]]\n${proxy}`;
 
+/** frpc config with one tcp proxy `a` plus `lines` in it. */
+const tcp = (lines: string) => frpc("", `name = "a"\ntype = "tcp"\n${lines}`);
+
 const CONFIG_CASES: [string, Bin, string, string][] = [
   // [name, bin, file name, text]
   ["wrong type toml", "frps", "c.toml", 'bindPort = "abc"\n'],
   ["wrong type yaml", "frps", "c.yaml", "bindPort: abc\n"],
   ["wrong type json", "frps", "c.json", '{"bindPort": "abc"}'],
-  ["wrong type nested", "frpc", "c.toml", frpc("", 'name = "a"\ntype = "tcp"\nlocalPort = "x"\n')],
+  ["wrong type nested", "frpc", "c.toml", tcp('localPort = "x"\n')],
   ["wrong type bool", "frps", "c.toml", 'bindPort = 7000\ntransport.tcpMux = "yes"\n'],
   ["port out of range", "frps", "c.toml", "bindPort = 70000\n"],
   ["negative port", "frps", "c.toml", "bindPort = -1\n"],
@@ -326,13 +323,13 @@ const CONFIG_CASES: [string, Bin, string, string][] = [
     "remote port out of range",
     "frpc",
     "c.toml",
-    frpc("", 'name = "a"\ntype = "tcp"\nlocalPort = 22\nremotePort = 70000\n'),
+    tcp("localPort = 22\nremotePort = 70000\n"),
   ],
   [
     "local port out of range",
     "frpc",
     "c.toml",
-    frpc("", 'name = "a"\ntype = "tcp"\nlocalPort = 99999\n'),
+    tcp("localPort = 99999\n"),
   ],
   [
     "duplicate proxy",
@@ -411,37 +408,37 @@ const CONFIG_CASES: [string, Bin, string, string][] = [
     "bad plugin type",
     "frpc",
     "c.toml",
-    frpc("", 'name = "a"\ntype = "tcp"\nplugin.type = "nosuch"\n'),
+    tcp('plugin.type = "nosuch"\n'),
   ],
   [
     "plugin without type",
     "frpc",
     "c.toml",
-    frpc("", 'name = "a"\ntype = "tcp"\nplugin.unixPath = "/x"\n'),
+    tcp('plugin.unixPath = "/x"\n'),
   ],
   [
     "plugin missing field",
     "frpc",
     "c.toml",
-    frpc("", 'name = "a"\ntype = "tcp"\nplugin.type = "unix_domain_socket"\n'),
+    tcp('plugin.type = "unix_domain_socket"\n'),
   ],
   [
     "bad bandwidth",
     "frpc",
     "c.toml",
-    frpc("", 'name = "a"\ntype = "tcp"\nlocalPort = 22\ntransport.bandwidthLimit = "10XB"\n'),
+    tcp('localPort = 22\ntransport.bandwidthLimit = "10XB"\n'),
   ],
   [
     "bad proxy protocol version",
     "frpc",
     "c.toml",
-    frpc("", 'name = "a"\ntype = "tcp"\nlocalPort = 22\ntransport.proxyProtocolVersion = "v9"\n'),
+    tcp('localPort = 22\ntransport.proxyProtocolVersion = "v9"\n'),
   ],
   [
     "bad health check",
     "frpc",
     "c.toml",
-    frpc("", 'name = "a"\ntype = "tcp"\nlocalPort = 22\nhealthCheck.type = "udp"\n'),
+    tcp('localPort = 22\nhealthCheck.type = "udp"\n'),
   ],
   [
     "visitor without bind port",
