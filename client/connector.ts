@@ -13,6 +13,7 @@ import {
   dialQuic,
   dialTcp,
   dialViaProxy,
+  loadClientTlsFiles,
   parseProxyURL,
   type QuicClientSession,
   startClientTls,
@@ -64,6 +65,7 @@ export class Connector {
     }
     // transport.proxyURL is the first dial hook (wire-v1.md §13): 0x17/TLS/websocket go
     // through the proxy tunnel.
+    if (t.tls.enable || t.protocol === "wss") await loadClientTlsFiles(t.tls);
     const target = { hostname: cfg.serverAddr, port: cfg.serverPort };
     const dialOpts = {
       timeoutMs: t.dialServerTimeout * 1000,

@@ -29,7 +29,7 @@ import { deadline, sleep } from "../protocol/deadline.ts";
 import type { ClientConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { Connector } from "./connector.ts";
-import { setDnsServer } from "../transport/mod.ts";
+import { setDnsServer, TlsConfigError } from "../transport/mod.ts";
 import { ClientControl } from "./control.ts";
 
 /** The frp version we announce in Login. */
@@ -215,6 +215,9 @@ export class ClientService {
         this.#control = await this.#login();
         break;
       } catch (err) {
+        if (err instanceof TlsConfigError) {
+          log.warn(`fail to build tls configuration, err: ${err.message}`);
+        }
         log.warn(`connect to server error: ${errorText(err)}`);
         if (this.#cfg.loginFailExit) throw new LoginError(errorText(err));
         await sleep(delay * (1 + Math.random() * 0.1), signal).catch(() => {});
@@ -236,6 +239,9 @@ export class ClientService {
           this.#control = await this.#login();
           break;
         } catch (err) {
+          if (err instanceof TlsConfigError) {
+            log.warn(`fail to build tls configuration, err: ${err.message}`);
+          }
           log.warn(`reconnect to server error: ${errorText(err)}`);
           attempt++;
         }

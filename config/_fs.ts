@@ -1,3 +1,4 @@
+import { openErrorText } from "../transport/files.ts";
 /**
  * The only place the config system touches the runtime (files, environment, cwd, processes).
  * Everything else in config/ is runtime-agnostic and receives an {@link ConfigHost}.
@@ -70,15 +71,7 @@ function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Go-like error text for a failed open (`open <path>: no such file or directory`). */
-export function openErrorText(path: string, e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) return `open ${path}: no such file or directory`;
-  if (e instanceof Deno.errors.PermissionDenied || (e as Error)?.name === "NotCapable") {
-    return `open ${path}: permission denied`;
-  }
-  if (e instanceof Deno.errors.IsADirectory) return `read ${path}: is a directory`;
-  return `open ${path}: ${errText(e)}`;
-}
+export { openErrorText };
 
 export const denoHost: ConfigHost = {
   async readTextFile(path) {

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { readTextFileGo } from "../transport/files.ts";
 import { goListenError } from "../transport/tcp.ts";
 import type { Logger } from "../log/logger.ts";
 
@@ -216,8 +217,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   let tls: { cert: string; key: string } | undefined;
   if (opts.tls?.certFile && opts.tls?.keyFile) {
     tls = {
-      cert: await Deno.readTextFile(opts.tls.certFile),
-      key: await Deno.readTextFile(opts.tls.keyFile),
+      cert: await readTextFileGo(opts.tls.certFile),
+      key: await readTextFileGo(opts.tls.keyFile),
     };
   }
   let server: Deno.HttpServer;

@@ -14,9 +14,11 @@ export {
   QuicServer,
 } from "./quic.ts";
 export {
+  loadClientTlsFiles,
   NativeTlsConn,
   setNativeInsecureTls,
   startClientTls,
+  TlsConfigError,
   TlsEngineFallbackError,
 } from "./tls_client.ts";
 export type { ClientTlsOptions } from "./tls_client.ts";

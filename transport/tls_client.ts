@@ -17,6 +17,7 @@
  * @module
  */
 
+import { readTextFileGo } from "./files.ts";
 import tls from "node:tls";
 import type { Conn } from "../protocol/duplex.ts";
 import { connToNodeDuplex, NodeStreamConn } from "./_node_stream.ts";
@@ -82,11 +83,37 @@ const fileCache = new Map<string, Promise<string>>();
 function readCached(path: string): Promise<string> {
   let p = fileCache.get(path);
   if (!p) {
-    p = Deno.readTextFile(path);
+    p = readTextFileGo(path);
     fileCache.set(path, p);
     p.catch(() => fileCache.delete(path));
   }
   return p;
+}
+
+/** The client's TLS files could not be read (Go: "fail to build tls configuration"). */
+export class TlsConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TlsConfigError";
+  }
+}
+
+/**
+ * Reads the client's certificate, key and CA (cached) before dialing, as Go builds its TLS
+ * config first: a missing file fails without a connection attempt.
+ */
+export async function loadClientTlsFiles(
+  opts: { certFile?: string; keyFile?: string; trustedCaFile?: string },
+): Promise<void> {
+  try {
+    if (opts.certFile && opts.keyFile) {
+      await readCached(opts.certFile);
+      await readCached(opts.keyFile);
+    }
+    if (opts.trustedCaFile) await readCached(opts.trustedCaFile);
+  } catch (err) {
+    throw new TlsConfigError((err as Error).message);
+  }
 }
 
 /** A Deno.TlsConn as a Conn (read/write delegate directly). */

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { readTextFileGo } from "./files.ts";
 import tls from "node:tls";
 import { X509Certificate } from "node:crypto";
 import type { Conn } from "../protocol/duplex.ts";
@@ -121,14 +122,14 @@ function splitPem(pem: string): string[] {
 export async function createTlsServerContext(
   opts: TlsServerOptions = {},
 ): Promise<TlsServerContext> {
-  const caPem = opts.trustedCaFile ? await Deno.readTextFile(opts.trustedCaFile) : undefined;
+  // Go's order (NewServerTLSConfig): the key pair, then the CA; Go's open error texts.
   if (opts.certFile && opts.keyFile) {
-    const [cert, key] = await Promise.all([
-      Deno.readTextFile(opts.certFile),
-      Deno.readTextFile(opts.keyFile),
-    ]);
+    const cert = await readTextFileGo(opts.certFile);
+    const key = await readTextFileGo(opts.keyFile);
+    const caPem = opts.trustedCaFile ? await readTextFileGo(opts.trustedCaFile) : undefined;
     return new TlsServerContext(cert, key, caPem, false);
   }
+  const caPem = opts.trustedCaFile ? await readTextFileGo(opts.trustedCaFile) : undefined;
   const gen = await generateSelfSignedCert();
   return new TlsServerContext(gen.cert, gen.key, caPem, true);
 }

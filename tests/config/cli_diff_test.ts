@@ -613,6 +613,44 @@ CASES.push({
   args: ["-p", "$P0", "--dashboard_port", "$P1", "--dashboard_addr", "127.0.0.1"],
   hold: [1],
 });
+for (
+  const [name, bin, text] of [
+    [
+      "missing tls cert",
+      "frps",
+      'bindPort = $P0\ntransport.tls.certFile = "nope.crt"\ntransport.tls.keyFile = "nope.key"\n',
+    ],
+    [
+      "missing trusted ca",
+      "frpc",
+      tcp("localPort = 22\n").replace(
+        "[[proxies]]",
+        'transport.tls.trustedCaFile = "nope.ca"\n[[proxies]]',
+      ),
+    ],
+    [
+      "missing client cert",
+      "frpc",
+      tcp("localPort = 22\n").replace(
+        "[[proxies]]",
+        'transport.tls.certFile = "a.crt"\ntransport.tls.keyFile = "a.key"\n[[proxies]]',
+      ),
+    ],
+    [
+      "dashboard tls missing",
+      "frps",
+      'bindPort = $P0\nwebServer.port = $P1\nwebServer.tls.certFile = "a.crt"\nwebServer.tls.keyFile = "a.key"\n',
+    ],
+  ] as [string, Bin, string][]
+) {
+  CASES.push({
+    name: `${bin} run ${name}`,
+    bin,
+    args: ["-c", "c.toml"],
+    files: { "c.toml": text },
+    killWhen: /started successfully|start proxy success/,
+  });
+}
 CASES.push({
   name: "frpc admin port in use",
   bin: "frpc",
