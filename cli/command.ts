@@ -160,12 +160,14 @@ function findSubcommand(argv: string[], spec: CommandSpec): string | undefined {
 }
 
 /** `frps help [command]`. */
-function help(spec: CommandSpec, args: string[]): number {
+function help(spec: CommandSpec, args: string[]): number | Promise<number> {
   const name = args[0];
   if (name === undefined || name === "help") {
     println(helpText(command(spec, undefined)));
     return 0;
   }
+  const raw = spec.rawSubcommands?.[name];
+  if (raw && Object.hasOwn(spec.rawSubcommands!, name)) return raw(["-h"]);
   if (!spec.commands.some((c) => c.name === name)) {
     console.error(
       `Unknown help topic [\`${name}\`]\n${usageText(command(spec, undefined, false)).trimEnd()}`,

@@ -65,3 +65,19 @@ export async function resolveHost(hostname: string): Promise<string> {
   }
   throw new Error(`lookup ${h} on ${nameServer.text}: no such host`);
 }
+
+/**
+ * Go's text for a failed lookup through the system resolver: `lookup <name> on <ns>:53: no
+ * such host`, naming the first `nameserver` of /etc/resolv.conf as Go's resolver does
+ * (without it, or without read permission, `lookup <name>: no such host`).
+ */
+export function noSuchHostText(hostname: string): string {
+  const h = unbracket(hostname);
+  if (nameServer) return `lookup ${h} on ${nameServer.text}: no such host`;
+  let ns: string | undefined;
+  try {
+    ns = /^\s*nameserver\s+(\S+)/m.exec(Deno.readTextFileSync("/etc/resolv.conf"))?.[1];
+  } catch { /* no resolv.conf or no read permission */ }
+  if (!ns) return `lookup ${h}: no such host`;
+  return `lookup ${h} on ${ns.includes(":") ? `[${ns.replace(/%.*/, "")}]` : ns}:53: no such host`;
+}

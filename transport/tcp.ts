@@ -8,7 +8,7 @@ import net from "node:net";
 import type { Conn, NetAddr } from "../protocol/duplex.ts";
 import { nodeStreamToConn } from "./_node_stream.ts";
 import { TimeoutError, unbracket } from "./_util.ts";
-import { resolveHost } from "./dns.ts";
+import { noSuchHostText, resolveHost } from "./dns.ts";
 
 function toNetAddr(a: Deno.Addr): NetAddr {
   const n = a as Deno.NetAddr;
@@ -121,7 +121,7 @@ export async function dialTcp(opts: DialTcpOptions): Promise<Conn> {
     }
     // getaddrinfo's text names no host; Go's does.
     if (e instanceof Error && e.message.startsWith("failed to lookup address information")) {
-      throw new Error(`dial tcp: lookup ${hostname}: no such host`);
+      throw new Error(`dial tcp: ${noSuchHostText(hostname)}`);
     }
     if (e instanceof Deno.errors.ConnectionRefused) {
       const h = hostname.includes(":") ? `[${hostname}]` : hostname;

@@ -539,6 +539,9 @@ for (const sub of ["status", "reload", "stop"]) {
 CASES.push({ name: "frpc nathole -h", bin: "frpc", args: ["nathole", "-h"] });
 CASES.push({ name: "frps help verify", bin: "frps", args: ["help", "verify"] });
 CASES.push({ name: "frpc help", bin: "frpc", args: ["help"] });
+CASES.push({ name: "frpc help tcp", bin: "frpc", args: ["help", "tcp"] });
+CASES.push({ name: "frpc help nathole", bin: "frpc", args: ["help", "nathole"] });
+CASES.push({ name: "frpc help status", bin: "frpc", args: ["help", "status"] });
 CASES.push({ name: "frpc -c dir", bin: "frpc", args: ["-c", "$DIR"] });
 CASES.push({ name: "frpc no args", bin: "frpc", args: [] });
 CASES.push({ name: "frpc verify extra args", bin: "frpc", args: ["verify", "a", "b"] });
@@ -694,8 +697,7 @@ CASES.push({
 /**
  * Known differences (docs/status.md, "CLI and config errors"), normalised on both sides: the
  * parser's own wording where we have no go-toml/go-yaml equivalent (SYNTAX); a legacy
- * INI without `[common]` (Go's YAML parser reads `[ssh]` as a list); Go's resolver address in
- * DNS errors; random run ids.
+ * INI without `[common]` (Go's YAML parser reads `[ssh]` as a list); random run ids.
  */
 const KNOWN: [RegExp, (s: string) => string][] = [
   [
@@ -715,7 +717,6 @@ const KNOWN: [RegExp, (s: string) => string][] = [
       ),
   ],
   [/SIGTERM$/, (s) => s.replaceAll(/\b[0-9a-f]{16}\b/g, "<run id>")],
-  [/DNS failure$/, (s) => s.replace(/(lookup \S+) on [^:]+:53:/g, "$1:")],
 ];
 for (const c of CASES) {
   const k = KNOWN.find(([re]) => re.test(c.name));
