@@ -34,3 +34,19 @@ export function hostInfo(): { hostname: string; os: string; arch: string } {
 export function println(s: string): void {
   console.log(s);
 }
+
+/**
+ * Go frp has no SIGINT/SIGTERM handler: the signal ends it, and ours the same. Only the profiler
+ * run (`deno task bench --profile` sets FRP_TS_EXIT_ON_SIGNAL=1) needs a normal exit on the
+ * signal, which is when V8 writes the `.cpuprofile`.
+ */
+export function exitOnSignalWhenProfiling(): void {
+  let on = false;
+  try {
+    on = Deno.env.get("FRP_TS_EXIT_ON_SIGNAL") === "1";
+  } catch { /* --allow-env narrowed to the config's variables: not profiling */ }
+  if (!on) return;
+  const exit = () => Deno.exit(0);
+  Deno.addSignalListener("SIGINT", exit);
+  Deno.addSignalListener("SIGTERM", exit);
+}

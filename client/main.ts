@@ -5,7 +5,7 @@
  * @module
  */
 import { type CommandLine, runPrologue } from "../cli/command.ts";
-import { createLogger, hostInfo, println } from "../cli/runtime.ts";
+import { createLogger, exitOnSignalWhenProfiling, hostInfo, println } from "../cli/runtime.ts";
 import {
   absPath,
   type ClientConfig,
@@ -166,20 +166,16 @@ async function runService(
     return 1;
   }
   // Go frpc closes gracefully on SIGINT/SIGTERM only with kcp or quic (then logs "stopped" and
-  // exits 0); otherwise the signal ends it (exit status 130/143 in a shell).
-  const graceful = ["kcp", "quic"].includes(config.transport.protocol);
-  const stop = (sig: "SIGINT" | "SIGTERM") => () => {
-    if (graceful) {
+  // exits 0); otherwise it has no handler and the signal ends it (exit status 130/143).
+  if (["kcp", "quic"].includes(config.transport.protocol)) {
+    const stop = () => {
       client.close();
       stopped();
       Deno.exit(0);
-    }
-    Deno.removeSignalListener(sig, handlers[sig]);
-    Deno.kill(Deno.pid, sig);
-  };
-  const handlers = { SIGINT: stop("SIGINT"), SIGTERM: stop("SIGTERM") };
-  Deno.addSignalListener("SIGINT", handlers.SIGINT);
-  Deno.addSignalListener("SIGTERM", handlers.SIGTERM);
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+  } else exitOnSignalWhenProfiling();
   try {
     await client.run();
   } catch (err) {

@@ -6,7 +6,7 @@
  */
 import { type Flag, flag } from "../cli/cobra.ts";
 import { runPrologue } from "../cli/command.ts";
-import { createLogger, println } from "../cli/runtime.ts";
+import { createLogger, exitOnSignalWhenProfiling, println } from "../cli/runtime.ts";
 import {
   completeServerConfig,
   ConfigError,
@@ -108,16 +108,9 @@ export async function main(argv: string[]): Promise<number> {
         : undefined,
       onStarted: () => log.child("frps/root.ts").info("frps started successfully"),
     });
-    // Go frps has no signal handler: SIGINT/SIGTERM end it by the signal (exit status 130/143
-    // in a shell, "killed" to a supervisor). Close the listeners, then die the same way.
-    const stop = (sig: "SIGINT" | "SIGTERM") => () => {
-      server.close();
-      Deno.removeSignalListener(sig, handlers[sig]);
-      Deno.kill(Deno.pid, sig);
-    };
-    const handlers = { SIGINT: stop("SIGINT"), SIGTERM: stop("SIGTERM") };
-    Deno.addSignalListener("SIGINT", handlers.SIGINT);
-    Deno.addSignalListener("SIGTERM", handlers.SIGTERM);
+    // Go frps has no SIGINT/SIGTERM handler: the signal ends it (exit status 130/143 in a
+    // shell, "killed" to a supervisor); ours too (log writes are synchronous, nothing to flush).
+    exitOnSignalWhenProfiling();
     // SIGHUP reloads the config file (beyond Go frp; works without the dashboard). Windows
     // has no SIGHUP: the dashboard's PUT /api/reload is the way there.
     if (Deno.build.os !== "windows") {

@@ -83,6 +83,8 @@ async function spawn(
     const prof = opts.cpuProfDir
       ? ["--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`, `--cpu-prof-name=${bin}.cpuprofile`]
       : [];
+    // Our binaries die by SIGTERM as Go's; this makes them exit normally so V8 writes the profile.
+    if (opts.cpuProfDir) Deno.env.set("FRP_TS_EXIT_ON_SIGNAL", "1");
     cmd = Deno.execPath();
     args = ["run", ...flags, ...prof, `${REPO_ROOT}/${main}`, "-c", configPath];
   }
