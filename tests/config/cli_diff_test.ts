@@ -5,7 +5,14 @@
  * "CLI and config errors"). Skips cleanly without the Go binaries.
  */
 import { freePorts } from "../_helpers/ports.ts";
-import { goFrpPath, hasGoFrp, type Impl, REPO_ROOT, startFrps } from "../_helpers/proc.ts";
+import {
+  goFrpPath,
+  hasGoFrp,
+  type Impl,
+  REPO_ROOT,
+  startFrpc,
+  startFrps,
+} from "../_helpers/proc.ts";
 import { FRPC_FLAGS, FRPS_FLAGS } from "../_helpers/permissions.ts";
 
 type Bin = "frps" | "frpc";
@@ -38,6 +45,8 @@ interface Result {
 
 /** bindPort of the Go frps (token "right") the login cases talk to. */
 let frpsPort = 0;
+/** Admin port (user admin, password pw) of the Go frpc the admin-command cases talk to. */
+let adminPort = 0;
 
 /** Log line `2026-01-02 03:04:05.678 [I] [file.go:12] msg` → `[I] msg`. */
 function normalise(s: string, dir: string): string {
@@ -113,7 +122,10 @@ async function runCase(c: Case): Promise<string | undefined> {
         await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
         await Deno.writeTextFile(
           path,
-          text.replaceAll("$DIR", dir).replaceAll("$FRPS", String(frpsPort)).replace(
+          text.replaceAll("$DIR", dir).replaceAll("$FRPS", String(frpsPort)).replaceAll(
+            "$ADMIN",
+            String(adminPort),
+          ).replace(
             /\$P(\d)/g,
             (_, i) => String(ports[Number(i)]),
           ),
@@ -536,6 +548,21 @@ for (const sub of ["status", "reload", "stop"]) {
   });
   CASES.push({ name: `frpc ${sub} missing file`, bin: "frpc", args: [sub, "-c", "nope.toml"] });
 }
+// Admin commands against a running (Go) frpc: the status table, reload, wrong password.
+for (
+  const [sub, pwd] of [["status", "pw"], ["reload", "pw"], ["status", "bad"], ["reload", "bad"]]
+) {
+  CASES.push({
+    name: `frpc ${sub} admin password ${pwd}`,
+    bin: "frpc",
+    args: [sub, "-c", "c.toml"],
+    files: {
+      "c.toml": frpc(
+        `webServer.addr = "127.0.0.1"\nwebServer.port = $ADMIN\nwebServer.user = "admin"\nwebServer.password = "${pwd}"\n`,
+      ),
+    },
+  });
+}
 CASES.push({ name: "frpc nathole -h", bin: "frpc", args: ["nathole", "-h"] });
 CASES.push({ name: "frps help verify", bin: "frps", args: ["help", "verify"] });
 CASES.push({ name: "frpc help", bin: "frpc", args: ["help"] });
@@ -725,10 +752,23 @@ for (const c of CASES) {
 
 /** Runs the cases (a Go frps with token "right" serves the login cases); mismatch reports. */
 async function runWithFrps(cases: Case[]): Promise<string[]> {
-  frpsPort = freePorts(1)[0];
+  [frpsPort, adminPort] = freePorts(2);
   await using _frps = await startFrps({
     impl: "go",
     config: { bindAddr: "127.0.0.1", bindPort: frpsPort, auth: { token: "right" } },
+  });
+  await using _frpc = await startFrpc({
+    impl: "go",
+    config: {
+      serverAddr: "127.0.0.1",
+      serverPort: frpsPort,
+      auth: { token: "right" },
+      webServer: { addr: "127.0.0.1", port: adminPort, user: "admin", password: "pw" },
+      proxies: [
+        { name: "t1", type: "tcp", localPort: 22, remotePort: freePorts(1)[0] },
+        { name: "h1", type: "http", localPort: 80, customDomains: ["a.example"] },
+      ],
+    },
   });
   return (await runAll(cases, 4)).sort();
 }
