@@ -73,16 +73,20 @@ export async function main(argv: string[]): Promise<number> {
 type LoadOpts = { strict: boolean; allowUnsafe: string[] };
 
 /** Go's runClient: load one config file and run a client for it. */
-async function runClient(configPath: string, loadOptions: LoadOpts): Promise<number> {
+async function runClient(
+  configPath: string,
+  loadOptions: LoadOpts,
+  report: (error: string) => void = println,
+): Promise<number> {
   let loaded;
   try {
     loaded = await loadClientConfig(configPath, loadOptions);
   } catch (err) {
-    println(err instanceof ConfigError ? err.message : String(err));
+    report(err instanceof ConfigError ? err.message : String(err));
     return 1;
   }
   for (const w of loaded.warnings) println(`WARNING: ${w}`);
-  return await runService(loaded.config, configPath, loadOptions.allowUnsafe);
+  return await runService(loaded.config, configPath, loadOptions.allowUnsafe, report);
 }
 
 /**
@@ -106,7 +110,8 @@ async function runMultipleClients(dir: string, loadOptions: LoadOpts): Promise<n
   };
   await walk(dir.replace(/\/+$/, "") || "/");
   await Promise.all(files.map(async (path) => {
-    if (await runClient(path, loadOptions) !== 0) {
+    // Go prints only this line for a failed client here, not the error itself.
+    if (await runClient(path, loadOptions, () => {}) !== 0) {
       println(`frpc service error for config file [${path}]`);
     }
   }));
@@ -122,12 +127,14 @@ async function runQuick(type: string, argv: string[]): Promise<number> {
 
 /**
  * Runs the client service until it stops, like Go's startServiceWithAggregator (`configPath`
- * "" for quick proxies: no config-file log lines, no reload).
+ * "" for quick proxies: no config-file log lines, no reload). The error that ends it goes to
+ * `report` (Go returns it; the single-client path prints it).
  */
 async function runService(
   config: ClientConfig,
   configPath: string,
   allowUnsafe: string[],
+  report: (error: string) => void = println,
 ): Promise<number> {
   // store.path (Go's runClientWithAggregator): relative to the config file's directory.
   let store: { store: ConfigStore; base: ClientConfig } | undefined;
@@ -137,7 +144,7 @@ async function runService(
     try {
       store = { store: await ConfigStore.open(path), base: config };
     } catch (err) {
-      println(`failed to create store source: ${(err as Error).message}`);
+      report(`failed to create store source: ${(err as Error).message}`);
       return 1;
     }
     config = store.store.merge(config);
@@ -162,7 +169,7 @@ async function runService(
     }
   } catch (err) {
     stopped();
-    println(err instanceof Error ? err.message : String(err));
+    report(err instanceof Error ? err.message : String(err));
     return 1;
   }
   // Go frpc closes gracefully on SIGINT/SIGTERM only with kcp or quic (then logs "stopped" and
@@ -181,12 +188,12 @@ async function runService(
   } catch (err) {
     stopped();
     if (err instanceof LoginError) {
-      println(
+      report(
         `login to the server failed: ${err.message}. With loginFailExit enabled, no additional retries will be attempted`,
       );
       return 1;
     }
-    println(err instanceof Error ? err.message : String(err));
+    report(err instanceof Error ? err.message : String(err));
     return 1;
   }
   stopped();

@@ -43,6 +43,11 @@ function lineCol(text: string, offset: number): { line: number; column: number }
 
 /** Parse rendered config text, choosing the format like frp. */
 export async function parseConfigText(text: string, fileName: string): Promise<Parsed> {
+  const isToml = fileName.toLowerCase().endsWith(".toml");
+  if (isToml && text.startsWith("\ufeff")) {
+    // go-toml reads bytes: a UTF-8 BOM is not a key (its first byte shows as 'ï').
+    throw new ParseError("toml: line 1, column 1: toml: invalid character at start of key: ï");
+  }
   let tomlErr: unknown;
   try {
     const v = parseToml(text);
@@ -50,7 +55,7 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
   } catch (e) {
     tomlErr = e;
   }
-  if (fileName.toLowerCase().endsWith(".toml")) {
+  if (isToml) {
     if (tomlErr instanceof TomlError) {
       const msg = firstLine(tomlErr.message.replace(/^Invalid TOML document: /, ""));
       throw new ParseError(

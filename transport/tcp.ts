@@ -96,6 +96,9 @@ export interface DialTcpOptions {
 
 /** Dials a TCP connection with TCP_NODELAY set. */
 export async function dialTcp(opts: DialTcpOptions): Promise<Conn> {
+  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
+    throw new Error(`dial tcp: address ${opts.port}: invalid port`); // Go's net text
+  }
   let hostname: string;
   try {
     hostname = await resolveHost(opts.hostname);

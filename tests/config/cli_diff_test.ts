@@ -410,6 +410,10 @@ const CONFIG_CASES: [string, Bin, string, string][] = [
   ["yaml wrong shape", "frpc", "c.yaml", "proxies: 3\n"],
   ["json array", "frps", "c.json", "[1, 2]\n"],
   ["toml unknown table", "frps", "c.toml", "[nosuch]\na = 1\n"],
+  ["crlf toml", "frps", "c.toml", 'bindPort = 7000\r\nauth.token = "x"\r\n'],
+  ["bom toml", "frps", "c.toml", "\ufeffbindPort = 7000\n"],
+  ["bom yaml", "frps", "c.yaml", "\ufeffbindPort: 7000\n"],
+  ["tabs yaml", "frps", "c.yaml", "bindPort:\t7000\n"],
   ["empty yaml", "frpc", "c.yaml", ""],
   ["empty json", "frps", "c.json", ""],
   ["json null", "frps", "c.json", "null"],
@@ -563,6 +567,18 @@ for (
     },
   });
 }
+CASES.push({
+  name: "frpc --config_dir one bad file",
+  bin: "frpc",
+  args: ["--config_dir", "$DIR/cfgs"],
+  files: { "cfgs/a.toml": "serverPort = 70000\n" },
+});
+CASES.push({
+  name: "frpc --config_dir load error",
+  bin: "frpc",
+  args: ["--config_dir", "$DIR/cfgs"],
+  files: { "cfgs/sub/a.toml": "nosuch = 1\n" },
+});
 CASES.push({ name: "frpc nathole -h", bin: "frpc", args: ["nathole", "-h"] });
 CASES.push({ name: "frps help verify", bin: "frps", args: ["help", "verify"] });
 CASES.push({ name: "frpc help", bin: "frpc", args: ["help"] });
