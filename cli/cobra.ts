@@ -7,7 +7,17 @@
 import type { FlagSpec } from "./flags.ts";
 
 /** Value kinds pflag shows in the flag table. */
-export type FlagKind = "string" | "int" | "bool" | "strings" | "map" | "bandwidth" | "duration";
+export type FlagKind =
+  | "string"
+  | "int"
+  | "bool"
+  | "strings"
+  | "map"
+  | "bandwidth"
+  | "duration"
+  // frps's `--dashboard_tls_mode` (Go's BoolFuncFlag): shown as a bool, but takes a value
+  // (any: Go's Set ignores it).
+  | "valuebool";
 
 /** One flag: long name in `-` spelling, as pflag shows it. */
 export interface Flag {
@@ -56,6 +66,7 @@ export function flagUsages(flags: Flag[]): string {
       bandwidth: "string",
       int: "int",
       bool: "",
+      valuebool: "",
       strings: "strings",
       map: "stringToString",
       duration: "duration",
@@ -128,4 +139,21 @@ export function goDurationError(s: string): string | undefined {
     rest = rest.slice(unit.length);
   }
   return undefined;
+}
+
+/** `-p, --bind-port` or `--token`: how pflag names a flag in errors. */
+export function flagLabel(f: Flag): string {
+  return f.short ? `-${f.short}, --${f.name}` : `--${f.name}`;
+}
+
+/** pflag's complaint about `value` for `f` (int and duration flags), or undefined when valid. */
+export function flagValueError(f: Flag, value: string): string | undefined {
+  let why: string | undefined;
+  if (
+    f.kind === "int" &&
+    !/^[+-]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO]?[0-7_]*|[1-9][0-9_]*)$/.test(value)
+  ) {
+    why = `strconv.ParseInt: parsing "${value}": invalid syntax`;
+  } else if (f.kind === "duration") why = goDurationError(value);
+  return why && `invalid argument "${value}" for "${flagLabel(f)}" flag: ${why}`;
 }

@@ -8,7 +8,7 @@ import {
   type Command,
   type Flag,
   flagSpec,
-  goDurationError,
+  flagValueError,
   helpFlag,
   helpText,
   printFlagError,
@@ -77,11 +77,11 @@ export async function runPrologue(
     return 1;
   }
   const { flags, lists, args } = parsed;
-  for (const f of cmd.local) {
+  for (const f of [...cmd.local, ...cmd.global]) {
     const v = flags[f.name];
-    const bad = f.kind === "duration" && typeof v === "string" ? goDurationError(v) : undefined;
+    const bad = typeof v === "string" ? flagValueError(f, v) : undefined;
     if (bad) {
-      printFlagError(cmd, `invalid argument "${v}" for "--${f.name}" flag: ${bad}`);
+      printFlagError(cmd, bad);
       return 1;
     }
   }

@@ -33,7 +33,7 @@ const FLAGS: Flag[] = [
   f("dashboard-pwd", "string", "dashboard password", "admin"),
   f("dashboard-tls-cert-file", "string", "dashboard tls cert file"),
   f("dashboard-tls-key-file", "string", "dashboard tls key file"),
-  f("dashboard-tls-mode", "bool", "if enable dashboard tls mode"),
+  f("dashboard-tls-mode", "valuebool", "if enable dashboard tls mode"),
   f("dashboard-user", "string", "dashboard user", "admin"),
   f("disable-log-color", "bool", "disable log color in console"),
   f("enable-prometheus", "bool", "enable prometheus dashboard"),

@@ -579,6 +579,21 @@ CASES.push({
   args: ["--config_dir", "$DIR/cfgs"],
   files: { "cfgs/sub/a.toml": "nosuch = 1\n" },
 });
+for (
+  const args of [
+    ["-p", "abc", "verify"],
+    ["--bind_port=70000", "verify"],
+    ["--log_max_days", "x", "verify"],
+    ["--vhost_http_timeout=1.5", "verify"],
+    ["--dashboard_tls_mode=yes", "verify"],
+    ["--allow_unsafe", "Nope", "verify", "-c", "nope.toml"],
+  ]
+) CASES.push({ name: `frps flag value ${args.join(" ")}`, bin: "frps", args });
+CASES.push({
+  name: "frpc --allow_unsafe unknown",
+  bin: "frpc",
+  args: ["--allow-unsafe", "Nope", "verify", "-c", "nope.toml"],
+});
 CASES.push({ name: "frpc nathole -h", bin: "frpc", args: ["nathole", "-h"] });
 CASES.push({ name: "frps help verify", bin: "frps", args: ["help", "verify"] });
 CASES.push({ name: "frpc help", bin: "frpc", args: ["help"] });
