@@ -20,6 +20,7 @@ export {
   CLIENT_VERSION,
   ClientService,
   type HostInfo,
+  type LocalHandler,
   LoginError,
   startClient,
   type StartClientOptions,
@@ -40,3 +41,10 @@ export type {
   VisitorConfig,
 } from "./config/types.ts";
 export { Logger, type LogLevel, type LogSink, MemorySink } from "./log/logger.ts";
+export {
+  fromWebStreams,
+  toWebStreams,
+  type WebStreamPair,
+  WebStreamsDuplex,
+} from "./protocol/web_streams.ts";
+export type { Duplex } from "./protocol/duplex.ts";

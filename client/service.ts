@@ -30,6 +30,7 @@ import type { ClientConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { Connector } from "./connector.ts";
 import { ClientControl } from "./control.ts";
+import type { LocalHandler } from "./proxy/base.ts";
 
 /** The frp version we announce in Login. */
 export const CLIENT_VERSION = "0.70.1";
@@ -68,8 +69,19 @@ export class ClientService {
   #runId = "";
   #control: ClientControl | undefined;
   readonly #abort = new AbortController();
+  readonly #localHandlers: ReadonlyMap<string, LocalHandler>;
 
-  constructor(cfg: ClientConfig, log: Logger, host: HostInfo) {
+  /**
+   * Creates frpc (prefer {@link startClient}); `localHandlers` serve proxies in-process by
+   * name instead of dialing their localPort.
+   */
+  constructor(
+    cfg: ClientConfig,
+    log: Logger,
+    host: HostInfo,
+    localHandlers: ReadonlyMap<string, LocalHandler> = new Map(),
+  ) {
+    this.#localHandlers = localHandlers;
     this.#cfg = cfg;
     this.#auth = createClientAuth(cfg.auth);
     this.#log = log;
@@ -150,6 +162,7 @@ export class ClientService {
         codec,
         runId: this.#runId,
         auth: this.#auth,
+        localHandlers: this.#localHandlers,
       });
       ctl.start();
       return ctl;
