@@ -37,6 +37,7 @@ export const CLIENT_VERSION = "0.70.1";
 
 /** Facts about the host that Login reports. */
 export interface HostInfo {
+  /** Reported host name. */
   hostname: string;
   /** Go GOOS spelling: linux, darwin, windows, … */
   os: string;
@@ -46,6 +47,7 @@ export interface HostInfo {
 
 /** The server refused the login (wrong token, …) or it could not be reached. */
 export class LoginError extends Error {
+  /** A login failure with frps's (or the dial's) reason. */
   constructor(message: string) {
     super(message);
     this.name = "LoginError";
@@ -88,7 +90,7 @@ export class ClientService {
     this.#host = host;
   }
 
-  /** The current session, if logged in. */
+  /** @internal The current session, if logged in. */
   get control(): ClientControl | undefined {
     return this.#control;
   }

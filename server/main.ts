@@ -14,6 +14,7 @@ import {
   verifyServerConfig,
 } from "../config/mod.ts";
 import { FRP_VERSION } from "./context.ts";
+import { printPermissions } from "../cli/permissions_for.ts";
 import { startServer } from "./mod.ts";
 
 const FLAGS = {
@@ -61,6 +62,7 @@ Usage:
   frps [command]
 
 Available Commands:
+  permissions Print the minimal deno run flags for the config
   verify      Verify that the configures is valid
 
 Flags:
@@ -78,6 +80,14 @@ export async function main(argv: string[]): Promise<number> {
     version: FRP_VERSION,
     defaultConfig: "",
     verify: verifyServerConfig,
+    subcommands: {
+      permissions: (cli) =>
+        printPermissions(
+          "frps",
+          cli.configPath,
+          async (p) => (await loadServerConfig(p, cli.loadOptions)).config,
+        ),
+    },
   });
   if (typeof cli === "number") return cli;
   const { configPath, loadOptions } = cli;

@@ -73,7 +73,9 @@ export interface SharedPortHandlers {
 
 /** A running frps. */
 export class Service {
+  /** @internal The server's shared state (proxies, controls, metrics). */
   readonly ctx: ServerContext;
+  /** @internal Hand-offs for protocols sniffed on the shared bind port. */
   readonly handlers: SharedPortHandlers = {};
   #listener: TcpListener | undefined;
   #tls: TlsServerContext | undefined;
@@ -83,6 +85,7 @@ export class Service {
   #closed = false;
   #dashboard: WebServer | undefined;
 
+  /** Creates frps for a completed config (prefer {@link startServer}). */
   constructor(config: ServerConfig, log: Logger) {
     this.ctx = new ServerContext(config, log);
   }
