@@ -69,8 +69,18 @@ function addLog(g: Grants, to: string, cwd: string): void {
   g.write.add(dir);
 }
 
-function newGrants(sys: string[]): Grants {
-  return { net: new Set(), read: new Set(), write: new Set(), env: new Set(), sys, run: false };
+/** Grants every config needs: its own file, its template variables, the Login sys calls. */
+function newGrants(configPath: string, text: string, cwd: string): Grants {
+  const g: Grants = {
+    net: new Set(),
+    read: new Set(),
+    write: new Set(),
+    env: new Set(templateEnvs(text)),
+    sys: ["hostname", "osRelease"],
+    run: false,
+  };
+  if (configPath) g.read.add(abs(configPath, cwd));
+  return g;
 }
 
 /** The grants frps needs for `config` loaded from `configPath` (text: the raw file). */
@@ -80,9 +90,7 @@ export function serverGrants(
   text: string,
   cwd: string,
 ): Grants {
-  const g = newGrants(["hostname", "osRelease"]);
-  if (configPath) g.read.add(abs(configPath, cwd));
-  for (const e of templateEnvs(text)) g.env.add(e);
+  const g = newGrants(configPath, text, cwd);
   const bind = config.bindAddr;
   g.net.add(hostPort(bind, config.bindPort));
   for (const p of [config.kcpBindPort, config.quicBindPort, config.sshTunnelGateway.bindPort]) {
@@ -140,10 +148,8 @@ export function clientGrants(
   text: string,
   cwd: string,
 ): Grants {
-  const g = newGrants(["hostname", "osRelease"]);
-  if (configPath) g.read.add(abs(configPath, cwd));
+  const g = newGrants(configPath, text, cwd);
   for (const inc of config.includes) g.read.add(dirOf(abs(inc, cwd)));
-  for (const e of templateEnvs(text)) g.env.add(e);
   g.net.add(hostPort(config.serverAddr, config.serverPort));
   if (config.transport.connectServerLocalIP) g.net.add(config.transport.connectServerLocalIP);
   if (config.transport.proxyURL) {

@@ -49,6 +49,19 @@ async function waitForLine(child: Deno.ChildProcess, re: RegExp, ms: number): Pr
   throw new Error(`no ${re} in:\n${text}`);
 }
 
+/** Kills the spawned children and releases their pipes. */
+async function killAll(children: (Deno.ChildProcess | undefined)[]): Promise<void> {
+  for (const c of children) {
+    if (!c) continue;
+    try {
+      c.kill("SIGKILL");
+    } catch { /* gone */ }
+    await c.status;
+    await c.stderr.cancel().catch(() => {});
+    await c.stdout.cancel().catch(() => {});
+  }
+}
+
 Deno.test("least privilege: read and env narrowed to the config dir and its template vars", async () => {
   const dir = await Deno.makeTempDir({ prefix: "frp-narrow-" });
   await using echo = startTcpEcho();
@@ -84,15 +97,7 @@ Deno.test("least privilege: read and env narrowed to the config dir and its temp
     const back = await tcpRoundTrip(remotePort, new TextEncoder().encode("least privilege"));
     assertEquals(new TextDecoder().decode(back), "least privilege");
   } finally {
-    for (const c of [frpc, frps]) {
-      if (!c) continue;
-      try {
-        c.kill("SIGKILL");
-      } catch { /* gone */ }
-      await c.status;
-      await c.stderr.cancel().catch(() => {});
-      await c.stdout.cancel().catch(() => {});
-    }
+    await killAll([frpc, frps]);
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -243,15 +248,7 @@ Deno.test("permissions: frps/frpc print the minimal flags; both run a tunnel wit
     await status.body?.cancel();
     assert(status.status === 200 || status.status === 401, `admin API: ${status.status}`);
   } finally {
-    for (const c of [frpc, frps]) {
-      if (!c) continue;
-      try {
-        c.kill("SIGKILL");
-      } catch { /* gone */ }
-      await c.status;
-      await c.stderr.cancel().catch(() => {});
-      await c.stdout.cancel().catch(() => {});
-    }
+    await killAll([frpc, frps]);
     await Deno.remove(dir, { recursive: true });
   }
 });
