@@ -279,7 +279,15 @@ function renderLegacy(text: string, file: string, env: Record<string, string>): 
   }
 }
 
-/** Complete + validate a server config given as an object (embedders/tests). */
+/**
+ * Complete + validate a server config given as an object (embedders/tests). Throws
+ * {@link ConfigError} with frp's message on bad input.
+ *
+ * @example
+ * ```ts ignore
+ * const config = completeServerConfig({ bindPort: 7000, vhostHTTPPort: 8080 });
+ * ```
+ */
 export function completeServerConfig(
   input: ServerConfigInput,
   opts: LoadOptions = {},
@@ -430,7 +438,17 @@ export async function loadClientConfig(
   return { config: r.config, warnings, legacyIni: legacy };
 }
 
-/** Complete + validate a client config given as an object (no includes, no start filter). */
+/**
+ * Complete + validate a client config given as an object (no includes, no start filter).
+ *
+ * @example
+ * ```ts ignore
+ * const config = completeClientConfig({
+ *   serverAddr: "frps.example.com",
+ *   proxies: [{ name: "web", type: "http", localPort: 80, customDomains: ["example.com"] }],
+ * });
+ * ```
+ */
 export function completeClientConfig(
   input: ClientConfigInput,
   opts: LoadOptions = {},
