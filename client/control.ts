@@ -16,6 +16,7 @@ import type { ClientAuth } from "./auth.ts";
 import { ProxyManager } from "./proxy_manager.ts";
 import { VisitorManager } from "./visitor/mod.ts";
 import { MessageTransporter } from "./transporter.ts";
+import type { LocalHandler } from "./proxy/base.ts";
 
 /** What a logged-in session is made of. */
 export interface ControlSession {
@@ -28,6 +29,8 @@ export interface ControlSession {
   codec: MessageCodec;
   runId: string;
   auth: ClientAuth;
+  /** In-process local services by proxy name (embedding API). */
+  localHandlers?: ReadonlyMap<string, LocalHandler>;
 }
 
 /** An established client session. */
@@ -66,6 +69,7 @@ export class ClientControl {
       (m) => this.send({ type: "NewProxy", body: m }),
       (name) => this.send({ type: "CloseProxy", body: { proxy_name: name } }),
       this.transporter,
+      session.localHandlers,
     );
     this.visitors = new VisitorManager(
       cfg,

@@ -20,6 +20,7 @@ import { ConfigStore } from "./store.ts";
 import { ADMIN_COMMANDS, runAdminCommand } from "./api/cli.ts";
 import { runNathole } from "./nathole/cli.ts";
 import { parseQuickCommand, QUICK_PROXY_TYPES } from "./quick.ts";
+import { printPermissions } from "../cli/permissions_for.ts";
 
 const FLAGS = {
   string: ["config", "config-dir", "allow-unsafe", "api-timeout"],
@@ -37,6 +38,7 @@ Available Commands:
   http        Run frpc with a single http proxy
   https       Run frpc with a single https proxy
   nathole     Actions about nathole
+  permissions Print the minimal deno run flags for the config
   reload      Hot-Reload frpc configuration
   status      Overview of all proxies status
   stcp        Run frpc with a single stcp proxy
@@ -63,14 +65,22 @@ export async function main(argv: string[]): Promise<number> {
     version: CLIENT_VERSION,
     defaultConfig: "./frpc.ini",
     verify: verifyClientConfig,
-    subcommands: Object.fromEntries(ADMIN_COMMANDS.map((c) => [
-      c,
-      (cli: CommandLine) =>
-        runAdminCommand(c, cli.configPath, {
-          ...cli.loadOptions,
-          apiTimeout: cli.parsed.flags["api-timeout"] as string | undefined,
-        }),
-    ])),
+    subcommands: {
+      ...Object.fromEntries(ADMIN_COMMANDS.map((c) => [
+        c,
+        (cli: CommandLine) =>
+          runAdminCommand(c, cli.configPath, {
+            ...cli.loadOptions,
+            apiTimeout: cli.parsed.flags["api-timeout"] as string | undefined,
+          }),
+      ])),
+      permissions: (cli: CommandLine) =>
+        printPermissions(
+          "frpc",
+          cli.configPath,
+          async (p) => (await loadClientConfig(p, cli.loadOptions)).config,
+        ),
+    },
     rawSubcommands: {
       ...Object.fromEntries(
         QUICK_PROXY_TYPES.map((t) => [t, (argv: string[]) => runQuick(t, argv)]),

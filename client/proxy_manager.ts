@@ -12,6 +12,7 @@ import type { ClientCommonConfig, ProxyConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { localName, newProxyMessage } from "./proxy/new_proxy_msg.ts";
 import { WORK_CONN_HANDLERS } from "./proxy/mod.ts";
+import type { LocalHandler } from "./proxy/base.ts";
 import { wireName } from "./proxy/new_proxy_msg.ts";
 import { healthCheckEnabled, HealthMonitor } from "./health.ts";
 import type { MessageTransporter } from "./transporter.ts";
@@ -81,6 +82,7 @@ export class ProxyManager {
   readonly #proxies = new Map<string, Entry>();
   readonly #sendClose: (wireName: string) => void;
   readonly #transporter: MessageTransporter | undefined;
+  readonly #localHandlers: ReadonlyMap<string, LocalHandler>;
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -91,8 +93,10 @@ export class ProxyManager {
     sendNewProxy: (m: ReturnType<typeof newProxyMessage>) => void,
     sendCloseProxy: (wireName: string) => void = () => {},
     transporter?: MessageTransporter,
+    localHandlers: ReadonlyMap<string, LocalHandler> = new Map(),
   ) {
     this.#transporter = transporter;
+    this.#localHandlers = localHandlers;
     this.#common = common;
     this.#log = log;
     this.#send = sendNewProxy;
@@ -247,6 +251,7 @@ export class ProxyManager {
       start,
       transporter: this.#transporter,
       signal: p.stop.signal,
+      localHandler: this.#localHandlers.get(p.cfg.name),
     }).catch((err) => {
       log.warn(`work connection error: ${errorText(err)}`);
       conn.close();

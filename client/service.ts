@@ -31,12 +31,14 @@ import type { Logger } from "../log/logger.ts";
 import { Connector } from "./connector.ts";
 import { setDnsServer } from "../transport/mod.ts";
 import { ClientControl } from "./control.ts";
+import type { LocalHandler } from "./proxy/base.ts";
 
 /** The frp version we announce in Login. */
 export const CLIENT_VERSION = "0.70.1";
 
 /** Facts about the host that Login reports. */
 export interface HostInfo {
+  /** Reported host name. */
   hostname: string;
   /** Go GOOS spelling: linux, darwin, windows, … */
   os: string;
@@ -46,6 +48,7 @@ export interface HostInfo {
 
 /** The server refused the login (wrong token, …) or it could not be reached. */
 export class LoginError extends Error {
+  /** A login failure with frps's (or the dial's) reason. */
   constructor(message: string) {
     super(message);
     this.name = "LoginError";
@@ -69,8 +72,19 @@ export class ClientService {
   #runId = "";
   #control: ClientControl | undefined;
   readonly #abort = new AbortController();
+  readonly #localHandlers: ReadonlyMap<string, LocalHandler>;
 
-  constructor(cfg: ClientConfig, log: Logger, host: HostInfo) {
+  /**
+   * Creates frpc (prefer {@link startClient}); `localHandlers` serve proxies in-process by
+   * name instead of dialing their localPort.
+   */
+  constructor(
+    cfg: ClientConfig,
+    log: Logger,
+    host: HostInfo,
+    localHandlers: ReadonlyMap<string, LocalHandler> = new Map(),
+  ) {
+    this.#localHandlers = localHandlers;
     this.#cfg = cfg;
     this.#auth = createClientAuth(cfg.auth);
     this.#log = log;
@@ -79,7 +93,7 @@ export class ClientService {
     if (cfg.dnsServer) setDnsServer(cfg.dnsServer);
   }
 
-  /** The current session, if logged in. */
+  /** @internal The current session, if logged in. */
   get control(): ClientControl | undefined {
     return this.#control;
   }
@@ -153,6 +167,7 @@ export class ClientService {
         codec,
         runId: this.#runId,
         auth: this.#auth,
+        localHandlers: this.#localHandlers,
       });
       ctl.start();
       return ctl;

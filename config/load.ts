@@ -34,6 +34,7 @@ import {
   validateVisitor,
 } from "./validate.ts";
 
+/** Options for {@link loadServerConfig} and {@link loadClientConfig}. */
 export interface LoadOptions {
   /** Reject unknown fields (default true, like `--strict_config`). */
   strict?: boolean;
@@ -41,16 +42,19 @@ export interface LoadOptions {
   allowUnsafe?: string[];
   /** Resolve `auth.tokenSource` into `auth.token` (default true; verify does not). */
   resolveTokenSource?: boolean;
-  /** Runtime services (default: Deno). */
+  /** @internal Runtime services (default: Deno). */
   host?: ConfigHost;
   /** Environment for templates and `http_proxy` (default: host.envs()). */
   env?: Record<string, string>;
 }
 
+/** A loaded, completed and validated config with its warnings. */
 export interface LoadedConfig<T> {
+  /** The completed config, defaults filled in. */
   config: T;
   /** Warning texts (print as `WARNING: <text>`); includes the INI deprecation notice. */
   warnings: string[];
+  /** Whether the file was in frp's deprecated INI format. */
   legacyIni: boolean;
 }
 
@@ -247,6 +251,16 @@ function finishServer(
   return { config, warnings: r.warnings };
 }
 
+/**
+ * Reads, templates, completes and validates an frps config file (TOML, YAML, JSON or legacy
+ * INI), like `frps -c`. Throws {@link ConfigError} with frp's message on bad input.
+ *
+ * @example
+ * ```ts ignore
+ * const { config, warnings } = await loadServerConfig("./frps.toml");
+ * const server = await startServer(config);
+ * ```
+ */
 export async function loadServerConfig(
   path: string,
   opts: LoadOptions = {},
@@ -282,7 +296,15 @@ function renderLegacy(text: string, file: string, env: Record<string, string>): 
   }
 }
 
-/** Complete + validate a server config given as an object (embedders/tests). */
+/**
+ * Complete + validate a server config given as an object (embedders/tests). Throws
+ * {@link ConfigError} with frp's message on bad input.
+ *
+ * @example
+ * ```ts ignore
+ * const config = completeServerConfig({ bindPort: 7000, vhostHTTPPort: 8080 });
+ * ```
+ */
 export function completeServerConfig(
   input: ServerConfigInput,
   opts: LoadOptions = {},
@@ -361,6 +383,16 @@ function splitClient(decoded: Record<string, unknown>): ClientParts {
   };
 }
 
+/**
+ * Reads, templates, completes and validates an frpc config file (with `includes`), like
+ * `frpc -c`. Throws {@link ConfigError} with frp's message on bad input.
+ *
+ * @example
+ * ```ts ignore
+ * const { config } = await loadClientConfig("./frpc.toml");
+ * await startClient(config).run();
+ * ```
+ */
 export async function loadClientConfig(
   path: string,
   opts: LoadOptions = {},
@@ -423,7 +455,17 @@ export async function loadClientConfig(
   return { config: r.config, warnings, legacyIni: legacy };
 }
 
-/** Complete + validate a client config given as an object (no includes, no start filter). */
+/**
+ * Complete + validate a client config given as an object (no includes, no start filter).
+ *
+ * @example
+ * ```ts ignore
+ * const config = completeClientConfig({
+ *   serverAddr: "frps.example.com",
+ *   proxies: [{ name: "web", type: "http", localPort: 80, customDomains: ["example.com"] }],
+ * });
+ * ```
+ */
 export function completeClientConfig(
   input: ClientConfigInput,
   opts: LoadOptions = {},

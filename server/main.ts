@@ -15,6 +15,7 @@ import {
   verifyServerConfig,
 } from "../config/mod.ts";
 import { FRP_VERSION } from "./context.ts";
+import { printPermissions } from "../cli/permissions_for.ts";
 import { startServer } from "./mod.ts";
 import { runReloadCommand } from "./reload_cli.ts";
 
@@ -63,6 +64,7 @@ Usage:
   frps [command]
 
 Available Commands:
+  permissions Print the minimal deno run flags for the config
   verify      Verify that the configures is valid
   reload      Hot-Reload frps configuration (through the dashboard API)
 
@@ -81,7 +83,15 @@ export async function main(argv: string[]): Promise<number> {
     version: FRP_VERSION,
     defaultConfig: "",
     verify: verifyServerConfig,
-    subcommands: { reload: (c) => runReloadCommand(c.configPath, c.loadOptions) },
+    subcommands: {
+      reload: (c) => runReloadCommand(c.configPath, c.loadOptions),
+      permissions: (cli) =>
+        printPermissions(
+          "frps",
+          cli.configPath,
+          async (p) => (await loadServerConfig(p, cli.loadOptions)).config,
+        ),
+    },
   });
   if (typeof cli === "number") return cli;
   const { configPath, loadOptions } = cli;
