@@ -9,7 +9,7 @@ import { errorText } from "../protocol/errors.ts";
 import type { Duplex } from "../protocol/duplex.ts";
 import type { Message } from "../protocol/msg/messages.ts";
 import type { MessageCodec } from "../protocol/msg/codec.ts";
-import type { ClientConfig } from "../config/types.ts";
+import type { ClientConfig, ProxyConfig, VisitorConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Connector } from "./connector.ts";
 import type { ClientAuth } from "./auth.ts";
@@ -75,6 +75,15 @@ export class ClientControl {
       session.runId,
       this.transporter,
     );
+  }
+
+  /**
+   * Applies a reloaded proxy and visitor set (frp's Control.UpdateAllConfigurer: visitors first,
+   * then proxies). Resolves once new visitors have bound their ports.
+   */
+  async update(proxies: ProxyConfig[], visitors: VisitorConfig[]): Promise<void> {
+    await this.visitors.update(visitors);
+    this.proxies.update(proxies);
   }
 
   /** Resolves when the session has ended. */

@@ -90,12 +90,14 @@ export class ClientService {
   }
 
   /**
-   * Applies the proxy and visitor set of a reloaded config (frp's ReloadConf: other common
-   * settings wait for a restart). Running proxies are diffed; later logins use the new set.
+   * Applies the proxy and visitor set of a reloaded config (frp's UpdateAllConfigurer; every
+   * other common setting, `start` aside — the loader filtered by it — waits for a restart, as in
+   * Go). Running proxies and visitors are diffed; later logins use the new set. Resolves once
+   * the new visitors have bound their ports.
    */
-  reload(next: ClientConfig): void {
+  async reload(next: ClientConfig): Promise<void> {
     this.#cfg = { ...this.#cfg, proxies: next.proxies, visitors: next.visitors };
-    this.#control?.proxies.update(next.proxies);
+    await this.#control?.update(next.proxies, next.visitors);
   }
 
   /** The run id frps assigned (empty before the first login). */

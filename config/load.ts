@@ -41,6 +41,11 @@ export interface LoadOptions {
   allowUnsafe?: string[];
   /** Resolve `auth.tokenSource` into `auth.token` (default true; verify does not). */
   resolveTokenSource?: boolean;
+  /**
+   * Validate the client config (default true). Go's `frpc reload|status|stop` load the file
+   * without validating it: the running frpc's reload judges it.
+   */
+  validate?: boolean;
   /** Runtime services (default: Deno). */
   host?: ConfigHost;
   /** Environment for templates and `http_proxy` (default: host.envs()). */
@@ -311,6 +316,7 @@ function finishClient(
   allowUnsafe: string[],
   filter: boolean,
   includeDirExists?: (p: string) => boolean,
+  validate = true,
 ): { config: ClientConfig; warnings: string[] } {
   const common = completeClientCommon(parts.common, env);
   // duplicates
@@ -339,6 +345,7 @@ function finishClient(
   }
   const cps: ProxyConfig[] = proxies.map(completeProxy);
   const cvs: VisitorConfig[] = visitors.map(completeVisitor);
+  if (!validate) return { config: { ...common, proxies: cps, visitors: cvs }, warnings: [] };
   const r = validateClientCommon(common, allowUnsafe, includeDirExists);
   if (r.errors.length) throw new ConfigError(r.errors.join("\n"));
   for (const p of cps) {
@@ -415,7 +422,7 @@ export async function loadClientConfig(
       }
     }
   }
-  const r = finishClient(parts, env, allowUnsafe, true);
+  const r = finishClient(parts, env, allowUnsafe, true, undefined, opts.validate ?? true);
   warnings.push(...r.warnings);
   if (opts.resolveTokenSource !== false && r.config.auth.method === "token") {
     await resolveTokenSource(r.config.auth, host, allowUnsafe);

@@ -69,15 +69,16 @@ export class StcpVisitor implements Visitor {
 
   /** A user conn handed over by an xtcp visitor's fallback. */
   acceptConn(conn: Conn): void {
-    if (this.#closed) return conn.close();
+    if (this.#closed) return void conn.close();
     this.#handle(conn);
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#listener?.close();
-    for (const c of this.#conns) c.close();
-    this.#conns.clear();
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      for (const c of this.#conns) c.close();
+      this.#conns.clear();
+    }
+    return this.#listener?.close() ?? Promise.resolve();
   }
 }

@@ -344,13 +344,14 @@ export class XtcpVisitor implements Visitor {
     }
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#stop.abort();
-    this.#listener?.close();
-    this.#session?.close();
-    for (const c of this.#conns) c.close();
-    this.#conns.clear();
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#stop.abort();
+      this.#session?.close();
+      for (const c of this.#conns) c.close();
+      this.#conns.clear();
+    }
+    return this.#listener?.close() ?? Promise.resolve();
   }
 }
