@@ -162,7 +162,7 @@ async function decodeV1Text(
   try {
     parsed = await parseConfigText(rendered, file);
   } catch (e) {
-    if (e instanceof ParseError) throw new ConfigError(`${file}: ${e.message}`);
+    if (e instanceof ParseError) throw new ConfigError(`${file}: ${e.message}`, e.message);
     throw e;
   }
   let value = parsed.value;
@@ -175,7 +175,7 @@ async function decodeV1Text(
     }) ??
       {}) as Record<string, unknown>;
   } catch (e) {
-    if (e instanceof DecodeError) throw new ConfigError(located(file, parsed, e));
+    if (e instanceof DecodeError) throw new ConfigError(located(file, parsed, e), e.message);
     throw e;
   }
 }
@@ -296,7 +296,7 @@ export function completeServerConfig(
   try {
     decoded = decodeValue(input ?? {}, serverSchema, [], { strict: opts.strict ?? true });
   } catch (e) {
-    if (e instanceof DecodeError) throw new ConfigError(located("config", undefined, e));
+    if (e instanceof DecodeError) throw new ConfigError(located("config", undefined, e), e.message);
     throw e;
   }
   return finishServer(decoded, opts.allowUnsafe ?? []).config;
@@ -415,8 +415,10 @@ export async function loadClientConfig(
           parts.proxies.push(...d.proxies);
           parts.visitors.push(...d.visitors);
         } catch (e) {
+          const what = `load additional config from ${full} error: `;
           throw new ConfigError(
-            `load additional config from ${full} error: ${(e as Error).message}`,
+            what + (e as Error).message,
+            what + (e instanceof ConfigError ? e.goText : (e as Error).message),
           );
         }
       }
@@ -440,7 +442,7 @@ export function completeClientConfig(
     decoded = (decodeValue(input ?? {}, clientSchema, [], { strict: opts.strict ?? true }) ??
       {}) as Record<string, unknown>;
   } catch (e) {
-    if (e instanceof DecodeError) throw new ConfigError(located("config", undefined, e));
+    if (e instanceof DecodeError) throw new ConfigError(located("config", undefined, e), e.message);
     throw e;
   }
   return finishClient(splitClient(decoded), opts.env ?? {}, opts.allowUnsafe ?? [], false).config;

@@ -47,7 +47,9 @@ export async function runAdminCommand(
       (await loadClientConfig(configPath, { ...opts, validate: false, resolveTokenSource: false }))
         .config;
   } catch (err) {
-    console.log(err instanceof ConfigError || err instanceof Error ? err.message : String(err));
+    console.log(
+      err instanceof ConfigError ? err.goText : err instanceof Error ? err.message : String(err),
+    );
     return 1;
   }
   const ws = cfg.webServer;

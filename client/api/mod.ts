@@ -74,7 +74,11 @@ export function adminRoutes(opts: AdminApiOptions): Route[] {
         resolveTokenSource: false,
       });
     } catch (err) {
-      const msg = err instanceof ConfigError || err instanceof Error ? err.message : String(err);
+      const msg = err instanceof ConfigError
+        ? err.goText
+        : err instanceof Error
+        ? err.message
+        : String(err);
       throw new HttpError(400, `invalid argument: ${msg}`);
     }
     try {
