@@ -47,6 +47,7 @@ export class ClientControl {
   #lastPong = Date.now();
   #timers: ReturnType<typeof setInterval>[] = [];
   #closed = false;
+  #released: Promise<void> = Promise.resolve();
   readonly #done: PromiseWithResolvers<void> = Promise.withResolvers();
 
   constructor(session: ControlSession) {
@@ -84,6 +85,11 @@ export class ClientControl {
   async update(proxies: ProxyConfig[], visitors: VisitorConfig[]): Promise<void> {
     await this.visitors.update(visitors);
     this.proxies.update(proxies);
+  }
+
+  /** After close(): settles once the session's visitors have freed their local ports. */
+  get released(): Promise<void> {
+    return this.#released;
   }
 
   /** Resolves when the session has ended. */
@@ -199,7 +205,7 @@ export class ClientControl {
     for (const t of this.#timers) clearInterval(t);
     this.transporter.close();
     this.proxies.close();
-    this.visitors.close();
+    this.#released = this.visitors.close();
     this.#conn.close();
     this.#connector.close();
     this.#done.resolve();

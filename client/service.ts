@@ -25,7 +25,7 @@ import {
 import { writeAll } from "../protocol/io.ts";
 import { aeadControlDuplex, cryptoDuplex, deriveKey } from "../protocol/crypto/mod.ts";
 import { type ClientAuth, createClientAuth } from "./auth.ts";
-import { deadline, sleep } from "../protocol/deadline.ts";
+import { deadline, sleep, waitBounded } from "../protocol/deadline.ts";
 import type { ClientConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { Connector } from "./connector.ts";
@@ -53,6 +53,8 @@ export class LoginError extends Error {
 }
 
 const LOGIN_RESP_TIMEOUT_MS = 10_000;
+/** Longest wait for the ended session's visitor ports to be free before logging in again. */
+const RELEASE_WAIT_MS = 2000;
 
 /** A wire v2 ClientHello as sent: the transcript needs the exact payload bytes. */
 interface SentHello {
@@ -148,7 +150,8 @@ export class ClientService {
         ? aeadControlDuplex(conn, cfg.auth.token, "client", crypto.algorithm, crypto.transcriptHash)
         : cryptoDuplex(conn, deriveKey(cfg.auth.token));
       const ctl = new ClientControl({
-        cfg,
+        // The proxy and visitor set as of now: a reload may have landed while logging in.
+        cfg: { ...cfg, proxies: this.#cfg.proxies, visitors: this.#cfg.visitors },
         log: log.child("client/control.ts"),
         conn: secured,
         connector,
@@ -227,6 +230,8 @@ export class ClientService {
     while (!signal.aborted && this.#control) {
       await this.#control.closed;
       if (signal.aborted) break;
+      // The next session's visitors bind the same ports: let the closed ones free them first.
+      await waitBounded(this.#control.released, RELEASE_WAIT_MS);
       this.#control = undefined;
       let attempt = 0;
       while (!signal.aborted) {

@@ -3,8 +3,9 @@
  * visitor_manager.go UpdateAll, client/config_manager.go ReloadFromFile). A visitor frpc (ours,
  * then Go's) reaches stcp/sudp proxies of a second frpc through our frps; reloads then
  * change (same bindPort, another server name), remove and add visitors — each change serves (or
- * is closed) within 2 s, with no bind error — and change the common section (`user`: ignored,
- * `start`: applied). Then broken files: the API's status and body and `frpc reload`'s output and
+ * is closed) within 2 s, with no bind error; an xtcp visitor with keepTunnelOpen gets its bindPort
+ * back (only its listener is checked: punching is xtcp_client_test's) — and change the common
+ * section (`user`: ignored, `start`: applied). Then broken files: the API's status and body and `frpc reload`'s output and
  * exit code. Both frpcs' observations must be equal.
  */
 import { assert, assertEquals } from "../_helpers/assert.ts";
@@ -57,7 +58,7 @@ async function scenario(impl: Impl): Promise<Record<string, unknown>> {
   await using a = startNamers("A");
   await using b = startNamers("B");
   await Promise.all([a.ready, b.ready]);
-  const [bind, admin, p1, p2, p3, p4] = freePorts(6);
+  const [bind, admin, p1, p2, p3, p4, p5] = freePorts(7);
   const u1 = await freeUdpPort();
   await using frps = await startFrps({
     impl: "ts",
@@ -93,12 +94,28 @@ async function scenario(impl: Impl): Promise<Record<string, unknown>> {
     ...stcp(name, serverName, bindPort),
     type: "sudp",
   });
+  const xtcp = (serverName: string) => ({
+    ...stcp("vx", serverName, p5),
+    type: "xtcp",
+    keepTunnelOpen: true,
+  });
   const visitorConfig = (extra: Record<string, unknown>, visitors: unknown[]) =>
-    toToml({ ...common, webServer: { addr: "127.0.0.1", port: admin }, ...extra, visitors });
+    toToml({
+      ...common,
+      natHoleStunServer: "127.0.0.1:1", // nothing answers: no punching, no lookups
+      webServer: { addr: "127.0.0.1", port: admin },
+      ...extra,
+      visitors,
+    });
   await using vis = await startFrpc({
     impl,
     label: `${impl} visitor frpc`,
-    config: visitorConfig({}, [stcp("vs", "s1", p1), stcp("vr", "s1", p2), sudp("vu", "u1", u1)]),
+    config: visitorConfig({}, [
+      stcp("vs", "s1", p1),
+      stcp("vr", "s1", p2),
+      sudp("vu", "u1", u1),
+      xtcp("x1"),
+    ]),
     waitFor: /visitor added/,
   });
   const procs = [frps, server, vis];
@@ -109,6 +126,7 @@ async function scenario(impl: Impl): Promise<Record<string, unknown>> {
   const probes: Record<string, () => Promise<string>> = {
     vs: tcp(p1),
     vr: async () => (await tcpClosed(p2)) ? "closed" : "open",
+    vx: async () => (await tcpClosed(p5)) ? "closed" : "open",
     vu: () => udpText(u1),
     va: tcp(p3),
     vb: tcp(p4),
@@ -123,21 +141,31 @@ async function scenario(impl: Impl): Promise<Record<string, unknown>> {
     const res = await fetch(`http://127.0.0.1:${admin}/api/reload${query}`);
     return { status: res.status, body: await res.text() };
   };
-  await check("before reload", { vs: "A", vr: "open", vu: "A" });
+  await check("before reload", { vs: "A", vr: "open", vu: "A", vx: "open" });
 
   // Changed (same bindPort, another proxy), removed, added.
   await Deno.writeTextFile(
     vis.configPath,
-    visitorConfig({}, [stcp("vs", "s2", p1), sudp("vu", "u2", u1), stcp("va", "s1", p3)]),
+    visitorConfig({}, [
+      stcp("vs", "s2", p1),
+      sudp("vu", "u2", u1),
+      stcp("va", "s1", p3),
+      xtcp("x2"),
+    ]),
   );
   out["reload 1"] = await reload();
-  await check("after reload 1", { vs: "B", vu: "B", va: "A", vr: "closed" });
+  await check("after reload 1", { vs: "B", vu: "B", va: "A", vr: "closed", vx: "open" });
+  // Go lists them in map order.
+  const removed = vis.lines.map((l) => /visitor removed: \[(.*)\]/.exec(l)?.[1]).filter((x) => x);
+  out["removed by reload 1"] = removed.map((x) => x!.split(" ").sort().join(" "));
+  assertEquals(out["removed by reload 1"], ["vr vs vu vx"], "visitor removed: line");
 
   // The common section: `user` is not applied (the new visitor still finds `s1` without a
   // user prefix), `start` is: vu is dropped.
   await Deno.writeTextFile(
     vis.configPath,
     visitorConfig({ user: "zz", start: ["vs", "va", "vb"] }, [
+      xtcp("x2"),
       stcp("vs", "s2", p1),
       sudp("vu", "u2", u1),
       stcp("va", "s1", p3),
@@ -145,7 +173,7 @@ async function scenario(impl: Impl): Promise<Record<string, unknown>> {
     ]),
   );
   out["reload 2"] = await reload();
-  await check("after reload 2", { vs: "B", va: "A", vb: "A", vu: "" });
+  await check("after reload 2", { vs: "B", va: "A", vb: "A", vu: "", vx: "closed" });
   const bindErrors = vis.lines.filter((l) => /start error|in use|bind/i.test(l));
   if (bindErrors.length > 0) fail(`bind errors after reload:\n${bindErrors.join("\n")}`);
 
