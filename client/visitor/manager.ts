@@ -105,9 +105,9 @@ export class VisitorManager {
     if (released.length > 0) {
       await waitBounded(Promise.all(released).then(() => {}), RELEASE_WAIT_MS);
     }
-    const added: string[] = [];
+    if (this.#closed) return;
+    const added: VisitorConfig[] = [];
     for (const cfg of sortedByName(cfgs)) {
-      if (this.#closed) return;
       if (this.#cfgs.has(cfg.name)) continue;
       if (!VISITOR_TYPES[cfg.type]) {
         this.#log.child(undefined, cfg.name).warn(
@@ -116,11 +116,13 @@ export class VisitorManager {
         continue;
       }
       this.#cfgs.set(cfg.name, cfg);
-      added.push(cfg.name);
-      await this.#startOne(cfg);
+      added.push(cfg);
     }
+    // Started together: each binds in start()'s first step, so by the first `start visitor
+    // success` line every new TCP listener is up (Go starts them one by one, as fast).
+    await Promise.all(added.map((cfg) => this.#startOne(cfg)));
     if (added.length > 0 && !this.#closed) {
-      this.#log.info(`visitor added: [${added.join(" ")}]`);
+      this.#log.info(`visitor added: [${added.map((c) => c.name).join(" ")}]`);
     }
   }
 

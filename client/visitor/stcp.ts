@@ -32,13 +32,12 @@ export class StcpVisitor implements Visitor {
 
   async #acceptLoop(l: TcpListener): Promise<void> {
     for (;;) {
-      const user = await l.accept().catch((err) => {
-        if (!this.#closed) this.#ctx.log.warn(`stcp local listener closed: ${errorText(err)}`);
-        return null;
-      });
+      const user = await l.accept().catch(() => null);
       if (!user) break;
       this.#handle(user);
     }
+    // Go's acceptLoop logs this however the listener ended (also on reload and exit).
+    this.#ctx.log.warn("stcp local listener closed");
   }
 
   async #handle(user: Conn): Promise<void> {
@@ -76,6 +75,8 @@ export class StcpVisitor implements Visitor {
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
+      // Go's internal listener (conns handed over by an xtcp fallback) ends with the visitor.
+      this.#ctx.log.warn("stcp internal listener closed");
       for (const c of this.#conns) c.close();
       this.#conns.clear();
     }
