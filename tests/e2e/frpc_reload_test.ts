@@ -201,6 +201,16 @@ async function scenario(impl: Impl): Promise<Record<string, unknown>> {
   // Not strict: the unknown field is ignored, the reload applies (nothing changed).
   await Deno.writeTextFile(vis.configPath, broken["unknown field"]);
   out["unknown field: GET /api/reload"] = await reload();
+  const relaxed = await runToEnd(impl, "frpc", [
+    "reload",
+    "--strict_config=false",
+    "-c",
+    vis.configPath,
+  ]);
+  out["unknown field: frpc reload --strict_config=false -c"] = {
+    code: relaxed.code,
+    out: relaxed.out,
+  };
   await check("after refused reloads", { vs: "B", va: "A", vb: "A" });
   await Deno.writeTextFile(vis.configPath, good);
   const cli = await runToEnd(impl, "frpc", ["reload", "-c", vis.configPath]);
@@ -217,6 +227,11 @@ for (const impl of ["ts", "go"] as const) {
       results[impl] = out;
       assertEquals(out["reload 1"], { status: 200, body: "" }, "reload 1");
       assertEquals(out["frpc reload -c"], { code: 0, out: "reload success\n" }, "frpc reload");
+      assertEquals(
+        out["unknown field: frpc reload --strict_config=false -c"],
+        { code: 0, out: "reload success\n" },
+        "frpc reload --strict_config=false",
+      );
       const other = results[impl === "go" ? "ts" : "go"];
       if (!other) return;
       const diffs = Object.keys(out).filter((k) =>
