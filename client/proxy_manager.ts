@@ -34,6 +34,11 @@ export function sortedByName<T extends { name: string }>(cfgs: readonly T[]): T[
   return [...cfgs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/** Go's reflect.DeepEqual on two completed configs (same loader, so the same key order). */
+export function sameConfig(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 function newEntry(cfg: ProxyConfig): Entry {
   return {
     cfg,
@@ -121,7 +126,7 @@ export class ProxyManager {
     const removed: string[] = [];
     for (const [name, p] of this.#proxies) {
       const n = next.get(name);
-      if (n && JSON.stringify(n) === JSON.stringify(p.cfg)) continue;
+      if (n && sameConfig(n, p.cfg)) continue;
       p.monitor?.stop();
       p.stop.abort();
       this.#proxies.delete(name);

@@ -25,7 +25,7 @@ import {
 import { writeAll } from "../protocol/io.ts";
 import { aeadControlDuplex, cryptoDuplex, deriveKey } from "../protocol/crypto/mod.ts";
 import { type ClientAuth, createClientAuth } from "./auth.ts";
-import { deadline, sleep } from "../protocol/deadline.ts";
+import { deadline, sleep, waitBounded } from "../protocol/deadline.ts";
 import type { ClientConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { Connector } from "./connector.ts";
@@ -56,6 +56,8 @@ export class LoginError extends Error {
 }
 
 const LOGIN_RESP_TIMEOUT_MS = 10_000;
+/** Longest wait for the ended session's visitor ports to be free before logging in again. */
+const RELEASE_WAIT_MS = 2000;
 
 /** A wire v2 ClientHello as sent: the transcript needs the exact payload bytes. */
 interface SentHello {
@@ -104,12 +106,14 @@ export class ClientService {
   }
 
   /**
-   * Applies the proxy and visitor set of a reloaded config (frp's ReloadConf: other common
-   * settings wait for a restart). Running proxies are diffed; later logins use the new set.
+   * Applies the proxy and visitor set of a reloaded config (frp's UpdateAllConfigurer; every
+   * other common setting, `start` aside — the loader filtered by it — waits for a restart, as in
+   * Go). Running proxies and visitors are diffed; later logins use the new set. Resolves once
+   * the new visitors have bound their ports.
    */
-  reload(next: ClientConfig): void {
+  async reload(next: ClientConfig): Promise<void> {
     this.#cfg = { ...this.#cfg, proxies: next.proxies, visitors: next.visitors };
-    this.#control?.proxies.update(next.proxies);
+    await this.#control?.update(next.proxies, next.visitors);
   }
 
   /** The run id frps assigned (empty before the first login). */
@@ -160,7 +164,8 @@ export class ClientService {
         ? aeadControlDuplex(conn, cfg.auth.token, "client", crypto.algorithm, crypto.transcriptHash)
         : cryptoDuplex(conn, deriveKey(cfg.auth.token));
       const ctl = new ClientControl({
-        cfg,
+        // The proxy and visitor set as of now: a reload may have landed while logging in.
+        cfg: { ...cfg, proxies: this.#cfg.proxies, visitors: this.#cfg.visitors },
         log: log.child("client/control.ts"),
         conn: secured,
         connector,
@@ -240,6 +245,8 @@ export class ClientService {
     while (!signal.aborted && this.#control) {
       await this.#control.closed;
       if (signal.aborted) break;
+      // The next session's visitors bind the same ports: let the closed ones free them first.
+      await waitBounded(this.#control.released, RELEASE_WAIT_MS);
       this.#control = undefined;
       let attempt = 0;
       while (!signal.aborted) {

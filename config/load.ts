@@ -42,6 +42,11 @@ export interface LoadOptions {
   allowUnsafe?: string[];
   /** Resolve `auth.tokenSource` into `auth.token` (default true; verify does not). */
   resolveTokenSource?: boolean;
+  /**
+   * Validate the client config (default true). Go's `frpc reload|status|stop` load the file
+   * without validating it: the running frpc's reload judges it.
+   */
+  validate?: boolean;
   /** @internal Runtime services (default: Deno). */
   host?: ConfigHost;
   /** Environment for templates and `http_proxy` (default: host.envs()). */
@@ -161,7 +166,7 @@ async function decodeV1Text(
   try {
     parsed = await parseConfigText(rendered, file);
   } catch (e) {
-    if (e instanceof ParseError) throw new ConfigError(`${file}: ${e.message}`);
+    if (e instanceof ParseError) throw new ConfigError(`${file}: ${e.message}`, e.message);
     throw e;
   }
   let value = parsed.value;
@@ -174,7 +179,7 @@ async function decodeV1Text(
     }) ??
       {}) as Record<string, unknown>;
   } catch (e) {
-    if (e instanceof DecodeError) throw new ConfigError(located(file, parsed, e));
+    if (e instanceof DecodeError) throw new ConfigError(located(file, parsed, e), e.message);
     throw e;
   }
 }
@@ -313,7 +318,7 @@ export function completeServerConfig(
   try {
     decoded = decodeValue(input ?? {}, serverSchema, [], { strict: opts.strict ?? true });
   } catch (e) {
-    if (e instanceof DecodeError) throw new ConfigError(located("config", undefined, e));
+    if (e instanceof DecodeError) throw new ConfigError(located("config", undefined, e), e.message);
     throw e;
   }
   return finishServer(decoded, opts.allowUnsafe ?? []).config;
@@ -333,6 +338,7 @@ function finishClient(
   allowUnsafe: string[],
   filter: boolean,
   includeDirExists?: (p: string) => boolean,
+  validate = true,
 ): { config: ClientConfig; warnings: string[] } {
   const common = completeClientCommon(parts.common, env);
   // duplicates
@@ -361,6 +367,7 @@ function finishClient(
   }
   const cps: ProxyConfig[] = proxies.map(completeProxy);
   const cvs: VisitorConfig[] = visitors.map(completeVisitor);
+  if (!validate) return { config: { ...common, proxies: cps, visitors: cvs }, warnings: [] };
   const r = validateClientCommon(common, allowUnsafe, includeDirExists);
   if (r.errors.length) throw new ConfigError(r.errors.join("\n"));
   for (const p of cps) {
@@ -440,14 +447,16 @@ export async function loadClientConfig(
           parts.proxies.push(...d.proxies);
           parts.visitors.push(...d.visitors);
         } catch (e) {
+          const what = `load additional config from ${full} error: `;
           throw new ConfigError(
-            `load additional config from ${full} error: ${(e as Error).message}`,
+            what + (e as Error).message,
+            what + (e instanceof ConfigError ? e.goText : (e as Error).message),
           );
         }
       }
     }
   }
-  const r = finishClient(parts, env, allowUnsafe, true);
+  const r = finishClient(parts, env, allowUnsafe, true, undefined, opts.validate ?? true);
   warnings.push(...r.warnings);
   if (opts.resolveTokenSource !== false && r.config.auth.method === "token") {
     await resolveTokenSource(r.config.auth, host, allowUnsafe);
@@ -475,7 +484,7 @@ export function completeClientConfig(
     decoded = (decodeValue(input ?? {}, clientSchema, [], { strict: opts.strict ?? true }) ??
       {}) as Record<string, unknown>;
   } catch (e) {
-    if (e instanceof DecodeError) throw new ConfigError(located("config", undefined, e));
+    if (e instanceof DecodeError) throw new ConfigError(located("config", undefined, e), e.message);
     throw e;
   }
   return finishClient(splitClient(decoded), opts.env ?? {}, opts.allowUnsafe ?? [], false).config;

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { waitBounded } from "../protocol/deadline.ts";
 
 /** One `allowPorts` entry: a single port or an inclusive range. */
 export interface PortRange {
@@ -172,11 +173,4 @@ function inRanges(ranges: Array<[number, number]>, port: number): boolean {
 /** Whether `port` is allowed by an `allowPorts`-style list (empty = every port). */
 export function portAllowed(allowPorts: PortRange[], port: number): boolean {
   return inRanges(toRanges(allowPorts), port);
-}
-
-/** Awaits `p`, giving up silently after `ms`. */
-async function waitBounded(p: Promise<void>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([p, new Promise<void>((r) => timer = setTimeout(r, ms))]);
-  clearTimeout(timer);
 }
