@@ -14,7 +14,15 @@
  */
 import { DEFAULT_GO_VERSION, hasGoFrp, hasTsFrp, REPO_ROOT } from "../tests/_helpers/proc.ts";
 import { freePort } from "../tests/_helpers/ports.ts";
-import { type Pair, PAIRS, type Setup, startPair, type Variant, VHOST } from "./bench/frp.ts";
+import {
+  type Pair,
+  PAIRS,
+  type Setup,
+  startPair,
+  type Variant,
+  VHOST,
+  vhostDomain,
+} from "./bench/frp.ts";
 import {
   type Backend,
   buildTcpbench,
@@ -45,8 +53,13 @@ const CASES = [
   "parallel",
   "latency",
   "http",
+  "vhost1k",
+  "ws",
+  "quic",
   "mem",
+  "memnomux",
   "proxies",
+  "scale",
 ] as const;
 type Case = typeof CASES[number];
 
@@ -63,6 +76,14 @@ interface Sizes {
   holdConns: number;
   proxies: number;
   settleMs: number;
+  /** vhost1k: distinct http domains (one proxy each) and wrk keep-alive connections. */
+  vhostDomains: number;
+  vhostConns: number;
+  /** ws / quic: bytes through a tcp proxy over frpc's websocket / quic transport. */
+  transportBytes: number;
+  /** scale: proxies on one frps, and (separately) idle connections through one proxy. */
+  scaleProxies: number;
+  scaleConns: number;
 }
 
 const FULL: Sizes = {
@@ -78,6 +99,11 @@ const FULL: Sizes = {
   holdConns: 1000,
   proxies: 1000,
   settleMs: 2000,
+  vhostDomains: 1000,
+  vhostConns: 200,
+  transportBytes: GiB,
+  scaleProxies: 10_000,
+  scaleConns: 10_000,
 };
 
 const QUICK: Sizes = {
@@ -93,6 +119,11 @@ const QUICK: Sizes = {
   holdConns: 50,
   proxies: 20,
   settleMs: 200,
+  vhostDomains: 20,
+  vhostConns: 20,
+  transportBytes: 16 * MiB,
+  scaleProxies: 100,
+  scaleConns: 100,
 };
 
 /** One reported figure. */
@@ -180,6 +211,47 @@ const METRICS: MetricSpec[] = [
     digits: 0,
   },
   {
+    key: "http_1k_rps",
+    label: (s) =>
+      `http vhost, ${s.vhostDomains} domains, wrk -t1 -c${s.vhostConns} -d${s.httpSeconds}s, Host round robin`,
+    unit: "req/s",
+    better: "higher",
+    case: "vhost1k",
+    digits: 0,
+  },
+  {
+    key: "tcp_bulk_ws_mbps",
+    label: (s) => `tcp bulk, 1 conn, ${size(s.transportBytes)}, protocol=websocket (TLS+tcpMux)`,
+    unit: "MB/s",
+    better: "higher",
+    case: "ws",
+    digits: 0,
+  },
+  {
+    key: "tcp_bulk_ws_cpu_frps_s_per_gib",
+    label: () => "  frps CPU per GiB (websocket)",
+    unit: "s/GiB",
+    better: "lower",
+    case: "ws",
+    digits: 2,
+  },
+  {
+    key: "tcp_bulk_quic_mbps",
+    label: (s) => `tcp bulk, 1 conn, ${size(s.transportBytes)}, protocol=quic`,
+    unit: "MB/s",
+    better: "higher",
+    case: "quic",
+    digits: 0,
+  },
+  {
+    key: "tcp_bulk_quic_cpu_frps_s_per_gib",
+    label: () => "  frps CPU per GiB (quic)",
+    unit: "s/GiB",
+    better: "lower",
+    case: "quic",
+    digits: 2,
+  },
+  {
     key: "rss_idle_frps_mib",
     label: () => "RSS frps idle (1 proxy)",
     unit: "MiB",
@@ -212,6 +284,54 @@ const METRICS: MetricSpec[] = [
     digits: 1,
   },
   {
+    key: "rss_conn_frps_kib",
+    label: () => "  frps RSS per idle conn, tcpMux on (marginal)",
+    unit: "KiB",
+    better: "lower",
+    case: "mem",
+    digits: 1,
+  },
+  {
+    key: "rss_conn_frpc_kib",
+    label: () => "  frpc RSS per idle conn, tcpMux on (marginal)",
+    unit: "KiB",
+    better: "lower",
+    case: "mem",
+    digits: 1,
+  },
+  {
+    key: "rss_conns_nomux_frps_mib",
+    label: (s) => `RSS frps, ${s.holdConns} idle conns open, tcpMux off`,
+    unit: "MiB",
+    better: "lower",
+    case: "memnomux",
+    digits: 1,
+  },
+  {
+    key: "rss_conns_nomux_frpc_mib",
+    label: (s) => `RSS frpc, ${s.holdConns} idle conns open, tcpMux off`,
+    unit: "MiB",
+    better: "lower",
+    case: "memnomux",
+    digits: 1,
+  },
+  {
+    key: "rss_conn_nomux_frps_kib",
+    label: () => "  frps RSS per idle conn, tcpMux off (marginal)",
+    unit: "KiB",
+    better: "lower",
+    case: "memnomux",
+    digits: 1,
+  },
+  {
+    key: "rss_conn_nomux_frpc_kib",
+    label: () => "  frpc RSS per idle conn, tcpMux off (marginal)",
+    unit: "KiB",
+    better: "lower",
+    case: "memnomux",
+    digits: 1,
+  },
+  {
     key: "rss_proxies_frps_mib",
     label: (s) => `RSS frps, ${s.proxies} tcp proxies`,
     unit: "MiB",
@@ -225,6 +345,94 @@ const METRICS: MetricSpec[] = [
     unit: "MiB",
     better: "lower",
     case: "proxies",
+    digits: 1,
+  },
+  {
+    key: "rss_proxy_frps_kib",
+    label: () => "  frps RSS per idle tcp proxy (marginal)",
+    unit: "KiB",
+    better: "lower",
+    case: "proxies",
+    digits: 1,
+  },
+  {
+    key: "rss_proxy_frpc_kib",
+    label: () => "  frpc RSS per idle tcp proxy (marginal)",
+    unit: "KiB",
+    better: "lower",
+    case: "proxies",
+    digits: 1,
+  },
+  {
+    key: "proxies_up_s",
+    label: (s) => `time to register ${s.proxies} tcp proxies (frpc start → all ports listen)`,
+    unit: "s",
+    better: "lower",
+    case: "proxies",
+    digits: 2,
+  },
+  {
+    key: "scale_proxies_up_s",
+    label: (s) => `scale: time to register ${s.scaleProxies} tcp proxies`,
+    unit: "s",
+    better: "lower",
+    case: "scale",
+    digits: 1,
+  },
+  {
+    key: "scale_proxies_frps_cpu_s",
+    label: (s) => `scale: frps CPU from start until ${s.scaleProxies} proxies are up`,
+    unit: "s",
+    better: "lower",
+    case: "scale",
+    digits: 2,
+  },
+  {
+    key: "scale_proxies_frps_mib",
+    label: (s) => `scale: RSS frps, ${s.scaleProxies} tcp proxies`,
+    unit: "MiB",
+    better: "lower",
+    case: "scale",
+    digits: 1,
+  },
+  {
+    key: "scale_proxies_frpc_mib",
+    label: (s) => `scale: RSS frpc, ${s.scaleProxies} tcp proxies`,
+    unit: "MiB",
+    better: "lower",
+    case: "scale",
+    digits: 1,
+  },
+  {
+    key: "scale_conns_s",
+    label: (s) => `scale: time to open+echo ${s.scaleConns} concurrent conns (1 proxy)`,
+    unit: "s",
+    better: "lower",
+    case: "scale",
+    digits: 1,
+  },
+  {
+    key: "scale_conns_frps_cpu_s",
+    label: (s) => `scale: frps CPU for ${s.scaleConns} conns`,
+    unit: "s",
+    better: "lower",
+    case: "scale",
+    digits: 2,
+  },
+  {
+    key: "scale_conns_frps_mib",
+    label: (s) => `scale: RSS frps, ${s.scaleConns} idle conns open`,
+    unit: "MiB",
+    better: "lower",
+    case: "scale",
+    digits: 1,
+  },
+  {
+    key: "scale_conns_frpc_mib",
+    label: (s) => `scale: RSS frpc, ${s.scaleConns} idle conns open`,
+    unit: "MiB",
+    better: "lower",
+    case: "scale",
     digits: 1,
   },
 ];
@@ -496,22 +704,71 @@ async function runPair(
     }
   }
 
-  if (want("mem")) {
-    await guard(["mem"], async () => {
+  if (want("vhost1k")) {
+    if (!(await which("wrk"))) {
+      col.fail(name, keysOf("vhost1k"), { na: "wrk not installed" });
+    } else {
+      await guard(
+        ["vhost1k"],
+        () =>
+          withSetup(pair, { http: true, domains: sizes.vhostDomains }, backend, opts, async (s) => {
+            for (let r = 0; r < opts.reps; r++) {
+              const rps = await wrkRps(
+                `http://127.0.0.1:${s.vhostPort}/`,
+                { domains: sizes.vhostDomains, name: vhostDomain },
+                sizes.httpSeconds,
+                sizes.vhostConns,
+              );
+              col.add(name, "http_1k_rps", rps);
+              log(`${name} vhost1k #${r + 1}: ${rps.toFixed(0)} req/s`);
+            }
+          }),
+        "vhost not available",
+      );
+    }
+  }
+
+  for (const protocol of ["websocket", "quic"] as const) {
+    const c: Case = protocol === "websocket" ? "ws" : "quic";
+    if (!want(c)) continue;
+    const key = protocol === "websocket" ? "tcp_bulk_ws" : "tcp_bulk_quic";
+    await guard([c], () =>
+      withSetup(pair, { protocol }, backend, opts, async (s) => {
+        for (let r = 0; r < opts.reps; r++) {
+          const c0 = await cpuSeconds(s.frps.pid);
+          const res = await sendThroughput(s.remotePorts[0], sizes.transportBytes, 1);
+          const c1 = await cpuSeconds(s.frps.pid);
+          col.add(name, `${key}_mbps`, res.mbps);
+          col.add(name, `${key}_cpu_frps_s_per_gib`, (c1 - c0) / (sizes.transportBytes / GiB));
+          log(`${name} ${c} #${r + 1}: ${res.mbps.toFixed(0)} MB/s`);
+        }
+      }));
+  }
+
+  for (const c of ["mem", "memnomux"] as const) {
+    if (!want(c)) continue;
+    const tcpMux = c === "mem";
+    const k = tcpMux ? "" : "_nomux";
+    await guard([c], async () => {
       for (let r = 0; r < opts.reps; r++) {
-        await withSetup(pair, {}, backend, opts, async (s) => {
+        await withSetup(pair, { tcpMux }, backend, opts, async (s) => {
           await sleep(sizes.settleMs);
-          col.add(name, "rss_idle_frps_mib", await rssMiB(s.frps.pid));
-          col.add(name, "rss_idle_frpc_mib", await rssMiB(s.frpc.pid));
+          const is = await rssMiB(s.frps.pid), ic = await rssMiB(s.frpc.pid);
+          if (tcpMux) {
+            col.add(name, "rss_idle_frps_mib", is);
+            col.add(name, "rss_idle_frpc_mib", ic);
+          }
           const hold = await holdConnections(s.remotePorts[0], sizes.holdConns, 120_000);
           try {
             await sleep(sizes.settleMs);
             const fs = await rssMiB(s.frps.pid), fc = await rssMiB(s.frpc.pid);
-            col.add(name, "rss_conns_frps_mib", fs);
-            col.add(name, "rss_conns_frpc_mib", fc);
+            col.add(name, `rss_conns${k}_frps_mib`, fs);
+            col.add(name, `rss_conns${k}_frpc_mib`, fc);
+            col.add(name, `rss_conn${k}_frps_kib`, (fs - is) * 1024 / sizes.holdConns);
+            col.add(name, `rss_conn${k}_frpc_kib`, (fc - ic) * 1024 / sizes.holdConns);
             log(
-              `${name} mem #${r + 1}: ${sizes.holdConns} conns frps ${fs.toFixed(1)} MiB,` +
-                ` frpc ${fc.toFixed(1)} MiB`,
+              `${name} ${c} #${r + 1}: idle frps ${is.toFixed(1)}, frpc ${ic.toFixed(1)} MiB; ` +
+                `${sizes.holdConns} conns frps ${fs.toFixed(1)} MiB, frpc ${fc.toFixed(1)} MiB`,
             );
           } finally {
             await hold.release();
@@ -524,17 +781,73 @@ async function runPair(
   if (want("proxies")) {
     await guard(["proxies"], async () => {
       for (let r = 0; r < opts.reps; r++) {
-        const t0 = performance.now();
         await withSetup(pair, { proxies: sizes.proxies }, backend, opts, async (s) => {
-          const took = (performance.now() - t0) / 1000;
+          const took = s.upMs / 1000;
           await sleep(sizes.settleMs);
           const fs = await rssMiB(s.frps.pid), fc = await rssMiB(s.frpc.pid);
           col.add(name, "rss_proxies_frps_mib", fs);
           col.add(name, "rss_proxies_frpc_mib", fc);
+          col.add(name, "proxies_up_s", took);
+          // Marginal cost against the 1-proxy idle RSS of the mem case (same pair, medians).
+          const idle = (k: string) => col.runs[name]?.[k];
+          const is = idle("rss_idle_frps_mib"), ic = idle("rss_idle_frpc_mib");
+          if (is?.length && ic?.length) {
+            const per = (v: number, base: number[]) =>
+              (v - median(base)) * 1024 / (sizes.proxies - 1);
+            col.add(name, "rss_proxy_frps_kib", per(fs, is));
+            col.add(name, "rss_proxy_frpc_kib", per(fc, ic));
+          }
           log(
             `${name} proxies #${r + 1}: ${sizes.proxies} proxies up in ${took.toFixed(1)} s;` +
               ` frps ${fs.toFixed(1)} MiB, frpc ${fc.toFixed(1)} MiB`,
           );
+        });
+      }
+    });
+  }
+
+  if (want("scale")) {
+    await guard(["scale"], async () => {
+      for (let r = 0; r < opts.reps; r++) {
+        const variant = { proxies: sizes.scaleProxies, raiseNofile: true };
+        await withSetup(pair, variant, backend, opts, async (s) => {
+          const cpu = await cpuSeconds(s.frps.pid);
+          await sleep(sizes.settleMs);
+          const fs = await rssMiB(s.frps.pid), fc = await rssMiB(s.frpc.pid);
+          col.add(name, "scale_proxies_up_s", s.upMs / 1000);
+          col.add(name, "scale_proxies_frps_cpu_s", cpu);
+          col.add(name, "scale_proxies_frps_mib", fs);
+          col.add(name, "scale_proxies_frpc_mib", fc);
+          log(
+            `${name} scale #${r + 1}: ${sizes.scaleProxies} proxies up in ${
+              (s.upMs / 1000).toFixed(1)
+            } s, frps CPU ${cpu.toFixed(2)} s; frps ${fs.toFixed(1)} MiB, frpc ${
+              fc.toFixed(1)
+            } MiB`,
+          );
+        });
+        await withSetup(pair, { raiseNofile: true }, backend, opts, async (s) => {
+          const c0 = await cpuSeconds(s.frps.pid);
+          const t0 = performance.now();
+          const hold = await holdConnections(s.remotePorts[0], sizes.scaleConns, 300_000);
+          try {
+            const took = (performance.now() - t0) / 1000;
+            const cpu = await cpuSeconds(s.frps.pid) - c0;
+            await sleep(sizes.settleMs);
+            const fs = await rssMiB(s.frps.pid), fc = await rssMiB(s.frpc.pid);
+            col.add(name, "scale_conns_s", took);
+            col.add(name, "scale_conns_frps_cpu_s", cpu);
+            col.add(name, "scale_conns_frps_mib", fs);
+            col.add(name, "scale_conns_frpc_mib", fc);
+            log(
+              `${name} scale #${r + 1}: ${sizes.scaleConns} conns in ${took.toFixed(1)} s, ` +
+                `frps CPU ${cpu.toFixed(2)} s; frps ${fs.toFixed(1)} MiB, frpc ${
+                  fc.toFixed(1)
+                } MiB`,
+            );
+          } finally {
+            await hold.release();
+          }
         });
       }
     });
