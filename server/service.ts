@@ -415,7 +415,6 @@ export class Service {
     if (this.#closed) return;
     this.#closed = true;
     this.#listener?.close();
-    this.#tls?.close();
     this.#dashboard?.close();
     this.ctx.stats?.stop();
     this.ctx.plugins?.close();

@@ -14,7 +14,6 @@ import type { Conn } from "../protocol/duplex.ts";
 import { connToNodeDuplex, NodeStreamConn } from "./_node_stream.ts";
 import { PrefixedConn } from "./_prefixed.ts";
 import { generateSelfSignedCert } from "./_selfsigned.ts";
-import { NativeTlsEndpoint, nativeTlsServerWanted } from "./_native_tls_server.ts";
 import { readAtLeast, TimeoutError } from "./_util.ts";
 
 /** frp's custom first byte announcing TLS (wire-v1.md §3.3). */
@@ -42,7 +41,6 @@ export class TlsServerContext {
   readonly selfSigned: boolean;
   readonly #cas: X509Certificate[];
   readonly #secureContext: tls.SecureContext;
-  #native: NativeTlsEndpoint | null | undefined;
 
   constructor(certPem: string, keyPem: string, caPem: string | undefined, selfSigned: boolean) {
     this.certPem = certPem;
@@ -57,25 +55,6 @@ export class TlsServerContext {
   /** True when client certificates are required and verified (mTLS). Implies tls.force. */
   get requireClientCert(): boolean {
     return this.#cas.length > 0;
-  }
-
-  /**
-   * @internal The native (rustls) endpoint when selected; null for node:tls. mTLS always uses
-   * node:tls (Deno.listenTls cannot request client certificates).
-   */
-  nativeEndpoint(): NativeTlsEndpoint | null {
-    if (this.#native === undefined) {
-      this.#native = !this.requireClientCert && nativeTlsServerWanted()
-        ? new NativeTlsEndpoint(this.certPem, this.keyPem)
-        : null;
-    }
-    return this.#native;
-  }
-
-  /** Stops the native endpoint, if one was started. */
-  close(): void {
-    this.#native?.close();
-    this.#native = undefined;
   }
 
   /** @internal node:tls options for one server-side TLSSocket. */
@@ -198,14 +177,6 @@ export async function acceptServerTls(
     throw new Deno.errors.UnexpectedEof("connection closed before the first byte");
   }
   const b = first[0];
-  const native = b === FRP_TLS_HEAD_BYTE || b === TLS_HANDSHAKE_BYTE ? ctx.nativeEndpoint() : null;
-  if (native) {
-    return await native.handshake(
-      conn,
-      b === TLS_HANDSHAKE_BYTE ? first : first.subarray(1),
-      timeoutMs,
-    );
-  }
   if (b === FRP_TLS_HEAD_BYTE) return await serverHandshake(conn, ctx, timeoutMs);
   if (b === TLS_HANDSHAKE_BYTE) {
     return await serverHandshake(new PrefixedConn(conn, first), ctx, timeoutMs);
