@@ -170,6 +170,14 @@ const METRICS: MetricSpec[] = [
     digits: 0,
   },
   {
+    key: "tcp_bulk_nomux_cpu_frps_s_per_gib",
+    label: () => "  frps CPU per GiB (tcpMux off)",
+    unit: "s/GiB",
+    better: "lower",
+    case: "nomux",
+    digits: 2,
+  },
+  {
     key: "tcp_bulk_enc_mbps",
     label: (s) => `tcp bulk, 1 conn, ${size(s.encBytes)}, useEncryption+useCompression`,
     unit: "MB/s",
@@ -185,6 +193,14 @@ const METRICS: MetricSpec[] = [
     better: "higher",
     case: "parallel",
     digits: 0,
+  },
+  {
+    key: "tcp_parallel_cpu_frps_s_per_gib",
+    label: () => "  frps CPU per GiB (16 conns)",
+    unit: "s/GiB",
+    better: "lower",
+    case: "parallel",
+    digits: 2,
   },
   {
     key: "latency_p50_us",
@@ -638,12 +654,19 @@ async function runPair(
         }
         if (want("parallel")) {
           for (let r = 0; r < opts.reps; r++) {
+            const c0 = await cpuSeconds(s.frps.pid);
             const res = await sendThroughput(
               port,
               sizes.parallelBytesPerConn,
               sizes.parallelConns,
             );
+            const gib = sizes.parallelBytesPerConn * sizes.parallelConns / GiB;
             col.add(name, "tcp_parallel_mbps", res.mbps);
+            col.add(
+              name,
+              "tcp_parallel_cpu_frps_s_per_gib",
+              (await cpuSeconds(s.frps.pid) - c0) / gib,
+            );
             log(`${name} parallel #${r + 1}: ${res.mbps.toFixed(0)} MB/s`);
           }
         }
@@ -662,8 +685,15 @@ async function runPair(
     await guard(["nomux"], () =>
       withSetup(pair, { tcpMux: false }, backend, opts, async (s) => {
         for (let r = 0; r < opts.reps; r++) {
+          const c0 = await cpuSeconds(s.frps.pid);
           const res = await sendThroughput(s.remotePorts[0], sizes.nomuxBytes, 1);
+          const gib = sizes.nomuxBytes / GiB;
           col.add(name, "tcp_bulk_nomux_mbps", res.mbps);
+          col.add(
+            name,
+            "tcp_bulk_nomux_cpu_frps_s_per_gib",
+            (await cpuSeconds(s.frps.pid) - c0) / gib,
+          );
           log(`${name} nomux #${r + 1}: ${res.mbps.toFixed(0)} MB/s`);
         }
       }));

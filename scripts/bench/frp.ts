@@ -126,9 +126,10 @@ export async function startPair(
   const nProxies = variant.http ? 0 : variant.proxies ?? 1;
   const protocol = variant.protocol ?? "tcp";
   const quicPort = protocol === "quic" ? freePort() : undefined;
-  // Many proxies take ports below the ephemeral range, so that the connections of the scale case
-  // (two ephemeral ports each) and other programs on the box do not run out of them.
-  const remotePorts = nProxies > 1000 ? scanPorts(nProxies, SCAN_FROM) : freePorts(nProxies);
+  // Many proxies take ports below the ephemeral range: a port picked from it can be taken by
+  // another program before frps binds it (frpc then retries only after 30 s), and the scale
+  // case's connections need two ephemeral ports each.
+  const remotePorts = nProxies > 10 ? scanPorts(nProxies, SCAN_FROM) : freePorts(nProxies);
   const token = "bench-token";
   const log = { level: "info", to: "console", disablePrintColor: true };
   const frpsConfig: Record<string, unknown> = {
