@@ -227,11 +227,27 @@ const METRICS: MetricSpec[] = [
     digits: 0,
   },
   {
+    key: "http_cpu_frps_ms_per_kreq",
+    label: () => "  frps CPU per 1000 requests (http)",
+    unit: "ms",
+    better: "lower",
+    case: "http",
+    digits: 0,
+  },
+  {
     key: "http_1k_rps",
     label: (s) =>
       `http vhost, ${s.vhostDomains} domains, wrk -t1 -c${s.vhostConns} -d${s.httpSeconds}s, Host round robin`,
     unit: "req/s",
     better: "higher",
+    case: "vhost1k",
+    digits: 0,
+  },
+  {
+    key: "http_1k_cpu_frps_ms_per_kreq",
+    label: () => "  frps CPU per 1000 requests (1000 domains)",
+    unit: "ms",
+    better: "lower",
     case: "vhost1k",
     digits: 0,
   },
@@ -480,7 +496,7 @@ interface Options {
   reps: number;
   out: string;
   /** Case to profile after the run (bulk, nomux, enc or http), or null. */
-  profile: "bulk" | "nomux" | "enc" | "http" | null;
+  profile: "bulk" | "nomux" | "enc" | "http" | "vhost1k" | "parallel" | null;
   goVersion: string;
 }
 
@@ -497,7 +513,8 @@ function parseOptions(argv: string[]): Options {
   if (a.help) {
     console.log(
       "usage: deno task bench [--quick] [--only=case,...] [--pairs=go-go,ts-ts,go-ts,ts-go]" +
-        " [--reps=N] [--out=FILE] [--profile[=bulk|nomux|enc|http]] [--go-version=v0.70.1]\n" +
+        " [--reps=N] [--out=FILE] [--profile[=bulk|nomux|enc|http|vhost1k|parallel]]" +
+        " [--go-version=v0.70.1]\n" +
         `cases: ${CASES.join(", ")}`,
     );
     Deno.exit(0);
@@ -539,8 +556,8 @@ function parseOptions(argv: string[]): Options {
 function profileCase(v: string | true | undefined): Options["profile"] {
   if (v === undefined) return null;
   if (v === true || v === "bulk") return "bulk";
-  if (v === "nomux" || v === "enc" || v === "http") return v;
-  throw new Error(`bad --profile=${v}; profiled cases: bulk, nomux, enc, http`);
+  if (v === "nomux" || v === "enc" || v === "http" || v === "vhost1k" || v === "parallel") return v;
+  throw new Error(`bad --profile=${v}; profiled cases: bulk, nomux, enc, http, vhost1k, parallel`);
 }
 
 /** Results of one pair, filled as cases run. */
@@ -719,13 +736,16 @@ async function runPair(
         () =>
           withSetup(pair, { http: true }, backend, opts, async (s) => {
             for (let r = 0; r < opts.reps; r++) {
+              const c0 = await cpuSeconds(s.frps.pid);
               const rps = await wrkRps(
                 `http://127.0.0.1:${s.vhostPort}/`,
                 VHOST,
                 sizes.httpSeconds,
                 sizes.httpConns,
               );
+              const cpu = await cpuSeconds(s.frps.pid) - c0;
               col.add(name, "http_rps", rps);
+              col.add(name, "http_cpu_frps_ms_per_kreq", cpu * 1e6 / (rps * sizes.httpSeconds));
               log(`${name} http #${r + 1}: ${rps.toFixed(0)} req/s`);
             }
           }),
@@ -743,13 +763,16 @@ async function runPair(
         () =>
           withSetup(pair, { http: true, domains: sizes.vhostDomains }, backend, opts, async (s) => {
             for (let r = 0; r < opts.reps; r++) {
+              const c0 = await cpuSeconds(s.frps.pid);
               const rps = await wrkRps(
                 `http://127.0.0.1:${s.vhostPort}/`,
                 { domains: sizes.vhostDomains, name: vhostDomain },
                 sizes.httpSeconds,
                 sizes.vhostConns,
               );
+              const cpu = await cpuSeconds(s.frps.pid) - c0;
               col.add(name, "http_1k_rps", rps);
+              col.add(name, "http_1k_cpu_frps_ms_per_kreq", cpu * 1e6 / (rps * sizes.httpSeconds));
               log(`${name} vhost1k #${r + 1}: ${rps.toFixed(0)} req/s`);
             }
           }),
@@ -971,6 +994,8 @@ async function runProfile(opts: Options, sizes: Sizes, backend: Backend): Promis
     ? { encrypt: true }
     : which === "http"
     ? { http: true }
+    : which === "vhost1k"
+    ? { http: true, domains: sizes.vhostDomains }
     : {};
   const bytes = which === "nomux"
     ? sizes.nomuxBytes
@@ -983,14 +1008,21 @@ async function runProfile(opts: Options, sizes: Sizes, backend: Backend): Promis
     cpuProfDir: dir,
   });
   try {
-    if (which === "http") {
+    if (which === "http" || which === "vhost1k") {
       const rps = await wrkRps(
         `http://127.0.0.1:${setup.vhostPort}/`,
-        VHOST,
+        which === "http" ? VHOST : { domains: sizes.vhostDomains, name: vhostDomain },
         sizes.httpSeconds,
-        sizes.httpConns,
+        which === "http" ? sizes.httpConns : sizes.vhostConns,
       );
       log(`profiled run: ${rps.toFixed(0)} req/s (profiling overhead included)`);
+    } else if (which === "parallel") {
+      const res = await sendThroughput(
+        setup.remotePorts[0],
+        sizes.parallelBytesPerConn,
+        sizes.parallelConns,
+      );
+      log(`profiled run: ${res.mbps.toFixed(0)} MB/s (profiling overhead included)`);
     } else {
       const res = await sendThroughput(setup.remotePorts[0], bytes, 1);
       log(`profiled run: ${res.mbps.toFixed(0)} MB/s (profiling overhead included)`);
