@@ -2,15 +2,16 @@
  * Benchmarks of our frps/frpc side by side with Go frp, on 127.0.0.1 only.
  *
  *   deno task bench [--quick] [--only=case,...] [--pairs=go-go,ts-ts,go-ts,ts-go] [--reps=N]
- *                   [--out=FILE] [--profile[=bulk|nomux|enc|http]] [--go-version=v0.70.1]
+ *                   [--sequential] [--out=FILE] [--profile[=CASE]] [--go-version=v0.70.1]
  *
  * Pairs are named <frps>-<frpc>: go-ts = Go frps + our frpc. Every figure is the median of
- * --reps runs (default 3) and is also given as a ratio to the go-go pair. Results go to the
- * terminal (markdown) and to bench-results/bench-<time>.json (or --out). See docs/performance.md.
+ * --reps runs (default 3; each round runs every pair once, unless --sequential) and is also
+ * given as a ratio to the go-go pair. Results go to the terminal (markdown) and to
+ * bench-results/bench-<time>.json (or --out). See docs/performance.md.
  *
- * --profile[=CASE]: after the cases, run the ts-ts tcp bulk case (or nomux, enc, http) once more with
- * `--cpu-prof` on our frps and frpc and print the top self-time functions
- * (scripts/bench/cpuprofile.ts).
+ * --profile[=CASE]: after the cases, run the ts-ts tcp bulk case (or nomux, enc, http, vhost1k,
+ * parallel) once more with `--cpu-prof` on our frps and frpc and print the top self-time
+ * functions (scripts/bench/cpuprofile.ts).
  */
 import { DEFAULT_GO_VERSION, hasGoFrp, hasTsFrp, REPO_ROOT } from "../tests/_helpers/proc.ts";
 import { freePort } from "../tests/_helpers/ports.ts";
@@ -498,9 +499,21 @@ interface Options {
   /** Case to profile after the run (bulk, nomux, enc or http), or null. */
   profile: "bulk" | "nomux" | "enc" | "http" | "vhost1k" | "parallel" | null;
   goVersion: string;
+  /** Run all repetitions of one pair before the next (the default interleaves pairs per round). */
+  sequential: boolean;
 }
 
-const FLAGS = ["quick", "profile", "help", "only", "pairs", "reps", "out", "go-version"];
+const FLAGS = [
+  "quick",
+  "profile",
+  "help",
+  "only",
+  "pairs",
+  "reps",
+  "out",
+  "go-version",
+  "sequential",
+];
 
 function parseOptions(argv: string[]): Options {
   const a: Record<string, string | true> = {};
@@ -513,7 +526,7 @@ function parseOptions(argv: string[]): Options {
   if (a.help) {
     console.log(
       "usage: deno task bench [--quick] [--only=case,...] [--pairs=go-go,ts-ts,go-ts,ts-go]" +
-        " [--reps=N] [--out=FILE] [--profile[=bulk|nomux|enc|http|vhost1k|parallel]]" +
+        " [--reps=N] [--sequential] [--out=FILE] [--profile[=bulk|nomux|enc|http|vhost1k|parallel]]" +
         " [--go-version=v0.70.1]\n" +
         `cases: ${CASES.join(", ")}`,
     );
@@ -550,6 +563,7 @@ function parseOptions(argv: string[]): Options {
     out: str("out") ?? `${REPO_ROOT}/bench-results/bench-${stamp}.json`,
     profile: profileCase(a.profile),
     goVersion: str("go-version") ?? DEFAULT_GO_VERSION,
+    sequential: a.sequential === true,
   };
 }
 
@@ -928,6 +942,7 @@ interface Report {
   finishedAt: string;
   quick: boolean;
   reps: number;
+  interleaved: boolean;
   cases: string[];
   pairs: string[];
   sizes: Sizes;
@@ -942,7 +957,9 @@ function markdown(rep: Report, sizes: Sizes): string {
   const lines: string[] = [];
   const pairs = rep.pairs;
   lines.push(
-    `Pairs are <frps>-<frpc>; each cell: median of ${rep.reps} run(s) (ratio to go-go = 1.00).`,
+    `Pairs are <frps>-<frpc>; each cell: median of ${rep.reps} run(s)${
+      rep.interleaved ? ", pairs interleaved per round" : ""
+    } (ratio to go-go = 1.00).`,
   );
   lines.push("");
   lines.push(`| case | unit | better | ${pairs.join(" | ")} |`);
@@ -1078,7 +1095,7 @@ async function main(): Promise<number> {
     }
   }
 
-  for (const pair of opts.pairs) {
+  const runnable = opts.pairs.filter((pair) => {
     const needsGo = pair.server === "go" || pair.client === "go";
     const needsTs = pair.server === "ts" || pair.client === "ts";
     const missing = needsGo && !hasGoFrp(opts.goVersion)
@@ -1089,10 +1106,23 @@ async function main(): Promise<number> {
     if (missing) {
       log(`${pair.name}: skipped: ${missing}`);
       col.fail(pair.name, METRICS.map((m) => m.key), { na: missing });
-      continue;
     }
-    log(`=== ${pair.name} (frps: ${pair.server}, frpc: ${pair.client}) ===`);
-    await runPair(pair, opts, sizes, backend, col);
+    return !missing;
+  });
+  if (opts.sequential) {
+    for (const pair of runnable) {
+      log(`=== ${pair.name} (frps: ${pair.server}, frpc: ${pair.client}) ===`);
+      await runPair(pair, opts, sizes, backend, col);
+    }
+  } else {
+    // Interleaved: round r runs every pair once, so drift on a shared box (other jobs, thermal)
+    // spreads over all pairs instead of landing on whichever pair ran last.
+    for (let r = 0; r < opts.reps; r++) {
+      for (const pair of runnable) {
+        log(`=== round ${r + 1}/${opts.reps}: ${pair.name} ===`);
+        await runPair(pair, { ...opts, reps: 1 }, sizes, backend, col);
+      }
+    }
   }
 
   const report: Report = {
@@ -1101,6 +1131,7 @@ async function main(): Promise<number> {
     finishedAt: new Date().toISOString(),
     quick: opts.quick,
     reps: opts.reps,
+    interleaved: !opts.sequential,
     cases: CASES.filter((c) => opts.only.has(c)),
     pairs: opts.pairs.map((p) => p.name),
     sizes,
