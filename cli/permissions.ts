@@ -6,7 +6,6 @@
  * @module
  */
 
-
 /** Flags for `deno run` of server/main.ts. */
 export const FRPS_FLAGS: readonly string[] = [
   // A small V8 young generation: after a burst V8 keeps a 16 MiB semi-space that is almost
