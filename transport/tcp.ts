@@ -240,12 +240,24 @@ export class TcpListener implements AsyncIterable<Conn> {
   }
 }
 
+/**
+ * Accept queue length asked for. Go's net.Listen asks for net.core.somaxconn (4096 on current
+ * Linux); Deno's default is 511, and a burst of connections beyond it waits for SYN
+ * retransmits (1 s, 3 s, …). The kernel caps it at somaxconn.
+ */
+const TCP_BACKLOG = 4096;
+
 /** Listens on TCP `hostname:port` (port 0 = ephemeral; see `addr`). */
 export function listenTcp(
   opts: { hostname: string; port: number; keepAlive?: boolean },
 ): TcpListener {
   return new TcpListener(
-    Deno.listen({ hostname: unbracket(opts.hostname), port: opts.port, transport: "tcp" }),
+    Deno.listen({
+      hostname: unbracket(opts.hostname),
+      port: opts.port,
+      transport: "tcp",
+      tcpBacklog: TCP_BACKLOG,
+    }),
     opts.keepAlive,
   );
 }
