@@ -20,6 +20,7 @@ export {
   CLIENT_VERSION,
   ClientService,
   type HostInfo,
+  type LocalHandler,
   LoginError,
   startClient,
   type StartClientOptions,
@@ -31,6 +32,8 @@ export {
   loadClientConfig,
   loadServerConfig,
 } from "./config/mod.ts";
+export type { LoadedConfig, LoadOptions } from "./config/load.ts";
+export type * from "./config/types.ts";
 export type {
   ClientConfig,
   ClientConfigInput,
@@ -40,3 +43,17 @@ export type {
   VisitorConfig,
 } from "./config/types.ts";
 export { Logger, type LogLevel, type LogSink, MemorySink } from "./log/logger.ts";
+export {
+  fromWebStreams,
+  toWebStreams,
+  type WebStreamPair,
+  WebStreamsDuplex,
+} from "./protocol/web_streams.ts";
+export type { Duplex } from "./protocol/duplex.ts";
+
+// `deno run jsr:@frp/client -c frpc.toml` runs frpc's command line (the server's is the
+// package's `./frps` entry: `deno run jsr:@frp/client/frps -c frps.toml`).
+if (import.meta.main) {
+  const { main } = await import("./client/main.ts");
+  Deno.exit(await main(Deno.args));
+}

@@ -9,13 +9,14 @@ import { errorText } from "../protocol/errors.ts";
 import type { Duplex } from "../protocol/duplex.ts";
 import type { Message } from "../protocol/msg/messages.ts";
 import type { MessageCodec } from "../protocol/msg/codec.ts";
-import type { ClientConfig } from "../config/types.ts";
+import type { ClientConfig, ProxyConfig, VisitorConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Connector } from "./connector.ts";
 import type { ClientAuth } from "./auth.ts";
 import { ProxyManager } from "./proxy_manager.ts";
 import { VisitorManager } from "./visitor/mod.ts";
 import { MessageTransporter } from "./transporter.ts";
+import type { LocalHandler } from "./proxy/base.ts";
 
 /** What a logged-in session is made of. */
 export interface ControlSession {
@@ -28,6 +29,8 @@ export interface ControlSession {
   codec: MessageCodec;
   runId: string;
   auth: ClientAuth;
+  /** In-process local services by proxy name (embedding API). */
+  localHandlers?: ReadonlyMap<string, LocalHandler>;
 }
 
 /** An established client session. */
@@ -47,6 +50,7 @@ export class ClientControl {
   #lastPong = Date.now();
   #timers: ReturnType<typeof setInterval>[] = [];
   #closed = false;
+  #released: Promise<void> = Promise.resolve();
   readonly #done: PromiseWithResolvers<void> = Promise.withResolvers();
 
   constructor(session: ControlSession) {
@@ -66,6 +70,7 @@ export class ClientControl {
       (m) => this.send({ type: "NewProxy", body: m }),
       (name) => this.send({ type: "CloseProxy", body: { proxy_name: name } }),
       this.transporter,
+      session.localHandlers,
     );
     this.visitors = new VisitorManager(
       cfg,
@@ -75,6 +80,20 @@ export class ClientControl {
       session.runId,
       this.transporter,
     );
+  }
+
+  /**
+   * Applies a reloaded proxy and visitor set (frp's Control.UpdateAllConfigurer: visitors first,
+   * then proxies). Resolves once new visitors have bound their ports.
+   */
+  async update(proxies: ProxyConfig[], visitors: VisitorConfig[]): Promise<void> {
+    await this.visitors.update(visitors);
+    this.proxies.update(proxies);
+  }
+
+  /** After close(): settles once the session's visitors have freed their local ports. */
+  get released(): Promise<void> {
+    return this.#released;
   }
 
   /** Resolves when the session has ended. */
@@ -190,7 +209,7 @@ export class ClientControl {
     for (const t of this.#timers) clearInterval(t);
     this.transporter.close();
     this.proxies.close();
-    this.visitors.close();
+    this.#released = this.visitors.close();
     this.#conn.close();
     this.#connector.close();
     this.#done.resolve();

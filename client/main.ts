@@ -21,6 +21,7 @@ import { ADMIN_COMMANDS, runAdminCommand } from "./api/cli.ts";
 import { runNathole } from "./nathole/cli.ts";
 import { parseQuickCommand, QUICK_PROXY_TYPES, ROOT_FLAGS } from "./quick.ts";
 import { flag } from "../cli/cobra.ts";
+import { printPermissions } from "../cli/permissions_for.ts";
 
 const API_TIMEOUT = [
   flag("api-timeout", "duration", "Timeout for admin API calls", "30s"),
@@ -34,6 +35,12 @@ const COMMANDS = [
   { name: "status", short: "Overview of all proxies status", flags: API_TIMEOUT },
   { name: "stop", short: "Stop the running frpc", flags: API_TIMEOUT },
   { name: "verify", short: "Verify that the configures is valid" },
+  // Beyond Go frp: not listed, so `frpc -h` prints Go's text.
+  {
+    name: "permissions",
+    short: "Print the minimal deno run flags for the config",
+    hidden: true,
+  },
 ];
 
 /** Runs the frpc CLI; resolves to the process exit code. */
@@ -46,14 +53,22 @@ export async function main(argv: string[]): Promise<number> {
     version: CLIENT_VERSION,
     defaultConfig: "./frpc.ini",
     verify: verifyClientConfig,
-    subcommands: Object.fromEntries(ADMIN_COMMANDS.map((c) => [
-      c,
-      (cli: CommandLine) =>
-        runAdminCommand(c, cli.configPath, {
-          ...cli.loadOptions,
-          apiTimeout: cli.parsed.flags["api-timeout"] as string | undefined,
-        }),
-    ])),
+    subcommands: {
+      ...Object.fromEntries(ADMIN_COMMANDS.map((c) => [
+        c,
+        (cli: CommandLine) =>
+          runAdminCommand(c, cli.configPath, {
+            ...cli.loadOptions,
+            apiTimeout: cli.parsed.flags["api-timeout"] as string | undefined,
+          }),
+      ])),
+      permissions: (cli: CommandLine) =>
+        printPermissions(
+          "frpc",
+          cli.configPath,
+          async (p) => (await loadClientConfig(p, cli.loadOptions)).config,
+        ),
+    },
     rawSubcommands: {
       ...Object.fromEntries(
         QUICK_PROXY_TYPES.map((t) => [t, (argv: string[]) => runQuick(t, argv)]),

@@ -12,6 +12,7 @@ import type { ClientCommonConfig, ProxyConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { localName, newProxyMessage } from "./proxy/new_proxy_msg.ts";
 import { WORK_CONN_HANDLERS } from "./proxy/mod.ts";
+import type { LocalHandler } from "./proxy/base.ts";
 import { wireName } from "./proxy/new_proxy_msg.ts";
 import { healthCheckEnabled, HealthMonitor } from "./health.ts";
 import type { MessageTransporter } from "./transporter.ts";
@@ -31,6 +32,11 @@ const FIRST_HEALTH_EVAL_MS = 500;
 /** Go ≥ 0.70's config aggregator hands proxies and visitors over sorted by name. */
 export function sortedByName<T extends { name: string }>(cfgs: readonly T[]): T[] {
   return [...cfgs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** Go's reflect.DeepEqual on two completed configs (same loader, so the same key order). */
+export function sameConfig(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function newEntry(cfg: ProxyConfig): Entry {
@@ -81,6 +87,7 @@ export class ProxyManager {
   readonly #proxies = new Map<string, Entry>();
   readonly #sendClose: (wireName: string) => void;
   readonly #transporter: MessageTransporter | undefined;
+  readonly #localHandlers: ReadonlyMap<string, LocalHandler>;
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -91,8 +98,10 @@ export class ProxyManager {
     sendNewProxy: (m: ReturnType<typeof newProxyMessage>) => void,
     sendCloseProxy: (wireName: string) => void = () => {},
     transporter?: MessageTransporter,
+    localHandlers: ReadonlyMap<string, LocalHandler> = new Map(),
   ) {
     this.#transporter = transporter;
+    this.#localHandlers = localHandlers;
     this.#common = common;
     this.#log = log;
     this.#send = sendNewProxy;
@@ -117,7 +126,7 @@ export class ProxyManager {
     const removed: string[] = [];
     for (const [name, p] of this.#proxies) {
       const n = next.get(name);
-      if (n && JSON.stringify(n) === JSON.stringify(p.cfg)) continue;
+      if (n && sameConfig(n, p.cfg)) continue;
       p.monitor?.stop();
       p.stop.abort();
       this.#proxies.delete(name);
@@ -247,6 +256,7 @@ export class ProxyManager {
       start,
       transporter: this.#transporter,
       signal: p.stop.signal,
+      localHandler: this.#localHandlers.get(p.cfg.name),
     }).catch((err) => {
       log.warn(`work connection error: ${errorText(err)}`);
       conn.close();

@@ -25,18 +25,20 @@ import {
 import { writeAll } from "../protocol/io.ts";
 import { aeadControlDuplex, cryptoDuplex, deriveKey } from "../protocol/crypto/mod.ts";
 import { type ClientAuth, createClientAuth } from "./auth.ts";
-import { deadline, sleep } from "../protocol/deadline.ts";
+import { deadline, sleep, waitBounded } from "../protocol/deadline.ts";
 import type { ClientConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { Connector } from "./connector.ts";
 import { setDnsServer, TlsConfigError } from "../transport/mod.ts";
 import { ClientControl } from "./control.ts";
+import type { LocalHandler } from "./proxy/base.ts";
 
 /** The frp version we announce in Login. */
 export const CLIENT_VERSION = "0.70.1";
 
 /** Facts about the host that Login reports. */
 export interface HostInfo {
+  /** Reported host name. */
   hostname: string;
   /** Go GOOS spelling: linux, darwin, windows, … */
   os: string;
@@ -46,6 +48,7 @@ export interface HostInfo {
 
 /** The server refused the login (wrong token, …) or it could not be reached. */
 export class LoginError extends Error {
+  /** A login failure with frps's (or the dial's) reason. */
   constructor(message: string) {
     super(message);
     this.name = "LoginError";
@@ -53,6 +56,8 @@ export class LoginError extends Error {
 }
 
 const LOGIN_RESP_TIMEOUT_MS = 10_000;
+/** Longest wait for the ended session's visitor ports to be free before logging in again. */
+const RELEASE_WAIT_MS = 2000;
 
 /** A wire v2 ClientHello as sent: the transcript needs the exact payload bytes. */
 interface SentHello {
@@ -69,8 +74,19 @@ export class ClientService {
   #runId = "";
   #control: ClientControl | undefined;
   readonly #abort = new AbortController();
+  readonly #localHandlers: ReadonlyMap<string, LocalHandler>;
 
-  constructor(cfg: ClientConfig, log: Logger, host: HostInfo) {
+  /**
+   * Creates frpc (prefer {@link startClient}); `localHandlers` serve proxies in-process by
+   * name instead of dialing their localPort.
+   */
+  constructor(
+    cfg: ClientConfig,
+    log: Logger,
+    host: HostInfo,
+    localHandlers: ReadonlyMap<string, LocalHandler> = new Map(),
+  ) {
+    this.#localHandlers = localHandlers;
     this.#cfg = cfg;
     this.#auth = createClientAuth(cfg.auth);
     this.#log = log;
@@ -79,7 +95,7 @@ export class ClientService {
     if (cfg.dnsServer) setDnsServer(cfg.dnsServer);
   }
 
-  /** The current session, if logged in. */
+  /** @internal The current session, if logged in. */
   get control(): ClientControl | undefined {
     return this.#control;
   }
@@ -90,12 +106,14 @@ export class ClientService {
   }
 
   /**
-   * Applies the proxy and visitor set of a reloaded config (frp's ReloadConf: other common
-   * settings wait for a restart). Running proxies are diffed; later logins use the new set.
+   * Applies the proxy and visitor set of a reloaded config (frp's UpdateAllConfigurer; every
+   * other common setting, `start` aside — the loader filtered by it — waits for a restart, as in
+   * Go). Running proxies and visitors are diffed; later logins use the new set. Resolves once
+   * the new visitors have bound their ports.
    */
-  reload(next: ClientConfig): void {
+  async reload(next: ClientConfig): Promise<void> {
     this.#cfg = { ...this.#cfg, proxies: next.proxies, visitors: next.visitors };
-    this.#control?.proxies.update(next.proxies);
+    await this.#control?.update(next.proxies, next.visitors);
   }
 
   /** The run id frps assigned (empty before the first login). */
@@ -146,13 +164,15 @@ export class ClientService {
         ? aeadControlDuplex(conn, cfg.auth.token, "client", crypto.algorithm, crypto.transcriptHash)
         : cryptoDuplex(conn, deriveKey(cfg.auth.token));
       const ctl = new ClientControl({
-        cfg,
+        // The proxy and visitor set as of now: a reload may have landed while logging in.
+        cfg: { ...cfg, proxies: this.#cfg.proxies, visitors: this.#cfg.visitors },
         log: log.child("client/control.ts"),
         conn: secured,
         connector,
         codec,
         runId: this.#runId,
         auth: this.#auth,
+        localHandlers: this.#localHandlers,
       });
       ctl.start();
       return ctl;
@@ -228,6 +248,8 @@ export class ClientService {
     while (!signal.aborted && this.#control) {
       await this.#control.closed;
       if (signal.aborted) break;
+      // The next session's visitors bind the same ports: let the closed ones free them first.
+      await waitBounded(this.#control.released, RELEASE_WAIT_MS);
       this.#control = undefined;
       let attempt = 0;
       while (!signal.aborted) {

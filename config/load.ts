@@ -34,6 +34,7 @@ import {
   validateVisitor,
 } from "./validate.ts";
 
+/** Options for {@link loadServerConfig} and {@link loadClientConfig}. */
 export interface LoadOptions {
   /** Reject unknown fields (default true, like `--strict_config`). */
   strict?: boolean;
@@ -41,16 +42,24 @@ export interface LoadOptions {
   allowUnsafe?: string[];
   /** Resolve `auth.tokenSource` into `auth.token` (default true; verify does not). */
   resolveTokenSource?: boolean;
-  /** Runtime services (default: Deno). */
+  /**
+   * Validate the client config (default true). Go's `frpc reload|status|stop` load the file
+   * without validating it: the running frpc's reload judges it.
+   */
+  validate?: boolean;
+  /** @internal Runtime services (default: Deno). */
   host?: ConfigHost;
   /** Environment for templates and `http_proxy` (default: host.envs()). */
   env?: Record<string, string>;
 }
 
+/** A loaded, completed and validated config with its warnings. */
 export interface LoadedConfig<T> {
+  /** The completed config, defaults filled in. */
   config: T;
   /** Warning texts (print as `WARNING: <text>`); includes the INI deprecation notice. */
   warnings: string[];
+  /** Whether the file was in frp's deprecated INI format. */
   legacyIni: boolean;
 }
 
@@ -239,6 +248,16 @@ function finishServer(
   return { config, warnings: r.warnings };
 }
 
+/**
+ * Reads, templates, completes and validates an frps config file (TOML, YAML, JSON or legacy
+ * INI), like `frps -c`. Throws {@link ConfigError} with frp's message on bad input.
+ *
+ * @example
+ * ```ts ignore
+ * const { config, warnings } = await loadServerConfig("./frps.toml");
+ * const server = await startServer(config);
+ * ```
+ */
 export async function loadServerConfig(
   path: string,
   opts: LoadOptions = {},
@@ -274,7 +293,15 @@ function renderLegacy(text: string, env: Record<string, string>): string {
   }
 }
 
-/** Complete + validate a server config given as an object (embedders/tests). */
+/**
+ * Complete + validate a server config given as an object (embedders/tests). Throws
+ * {@link ConfigError} with frp's message on bad input.
+ *
+ * @example
+ * ```ts ignore
+ * const config = completeServerConfig({ bindPort: 7000, vhostHTTPPort: 8080 });
+ * ```
+ */
 export function completeServerConfig(
   input: ServerConfigInput,
   opts: LoadOptions = {},
@@ -303,6 +330,7 @@ function finishClient(
   allowUnsafe: string[],
   filter: boolean,
   includeDirExists?: (p: string) => boolean,
+  validate = true,
 ): { config: ClientConfig; warnings: string[] } {
   const common = completeClientCommon(parts.common, env);
   // duplicates
@@ -331,6 +359,7 @@ function finishClient(
   }
   const cps: ProxyConfig[] = proxies.map(completeProxy);
   const cvs: VisitorConfig[] = visitors.map(completeVisitor);
+  if (!validate) return { config: { ...common, proxies: cps, visitors: cvs }, warnings: [] };
   const r = validateClientCommon(common, allowUnsafe, includeDirExists);
   if (r.errors.length) throw new ConfigError(r.errors.join("\n"));
   for (const p of cps) {
@@ -353,6 +382,16 @@ function splitClient(decoded: Record<string, unknown>): ClientParts {
   };
 }
 
+/**
+ * Reads, templates, completes and validates an frpc config file (with `includes`), like
+ * `frpc -c`. Throws {@link ConfigError} with frp's message on bad input.
+ *
+ * @example
+ * ```ts ignore
+ * const { config } = await loadClientConfig("./frpc.toml");
+ * await startClient(config).run();
+ * ```
+ */
 export async function loadClientConfig(
   path: string,
   opts: LoadOptions = {},
@@ -400,14 +439,16 @@ export async function loadClientConfig(
           parts.proxies.push(...d.proxies);
           parts.visitors.push(...d.visitors);
         } catch (e) {
+          const what = `load additional config from ${full} error: `;
           throw new ConfigError(
-            `load additional config from ${full} error: ${(e as Error).message}`,
+            what + (e as Error).message,
+            what + (e instanceof ConfigError ? e.goText : (e as Error).message),
           );
         }
       }
     }
   }
-  const r = finishClient(parts, env, allowUnsafe, true);
+  const r = finishClient(parts, env, allowUnsafe, true, undefined, opts.validate ?? true);
   warnings.push(...r.warnings);
   if (opts.resolveTokenSource !== false && r.config.auth.method === "token") {
     await resolveTokenSource(r.config.auth, host, allowUnsafe);
@@ -415,7 +456,17 @@ export async function loadClientConfig(
   return { config: r.config, warnings, legacyIni: legacy };
 }
 
-/** Complete + validate a client config given as an object (no includes, no start filter). */
+/**
+ * Complete + validate a client config given as an object (no includes, no start filter).
+ *
+ * @example
+ * ```ts ignore
+ * const config = completeClientConfig({
+ *   serverAddr: "frps.example.com",
+ *   proxies: [{ name: "web", type: "http", localPort: 80, customDomains: ["example.com"] }],
+ * });
+ * ```
+ */
 export function completeClientConfig(
   input: ClientConfigInput,
   opts: LoadOptions = {},

@@ -147,7 +147,11 @@ function authorized(req: Request, user: string, password: string): boolean {
   return text.slice(0, i) === user && text.slice(i + 1) === password;
 }
 
-async function runHandler(c: Compiled, r: ApiRequest): Promise<Response> {
+async function runHandler(
+  c: Compiled,
+  r: ApiRequest,
+  onError?: (msg: string) => void,
+): Promise<Response> {
   const envelope = c.route.envelope ?? "v1";
   try {
     const result = await c.route.handler(r);
@@ -158,6 +162,7 @@ async function runHandler(c: Compiled, r: ApiRequest): Promise<Response> {
   } catch (err) {
     const status = err instanceof HttpError ? err.status : 500;
     const msg = err instanceof Error ? err.message : String(err);
+    onError?.(msg);
     if (envelope === "v2") return jsonResponse(status, { code: status, msg, data: null });
     return jsonResponse(status, { Code: status, Msg: msg });
   }
@@ -204,7 +209,12 @@ export function apiHandler(
         "www-authenticate": 'Basic realm="Restricted"',
       });
     } else {
-      res = await runHandler(found, r);
+      // Go's MakeHTTPHandlerFunc logs every failed call before the middleware's code line.
+      res = await runHandler(
+        found,
+        r,
+        (msg) => opts.log.child("http/handler.ts").warn(`http response [${path}]: error: ${msg}`),
+      );
     }
     opts.log.info(`http response [${path}]: code [${res.status}]`);
     return res;

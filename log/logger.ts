@@ -26,6 +26,7 @@ const LEVEL_COLOR: Record<LogLevel, string> = {
 
 /** Where finished lines go (console, file, memory in tests). */
 export interface LogSink {
+  /** Takes one finished line (with its trailing newline). */
   write(line: string): void;
 }
 
@@ -35,6 +36,7 @@ export interface LoggerOptions {
   level?: LogLevel;
   /** Wrap each line in frp's ANSI colours. @default false */
   color?: boolean;
+  /** Where lines go. */
   sink: LogSink;
 }
 
@@ -56,6 +58,15 @@ export class Logger {
   readonly #source: string;
   #prefix: string;
 
+  /**
+   * A logger writing lines at `options.level` and above to `options.sink`.
+   *
+   * @example
+   * ```ts ignore
+   * const sink = new MemorySink();
+   * new Logger({ sink, level: "debug" }).info("hello"); // sink.lines[0] ends "[I] [frp] hello\n"
+   * ```
+   */
   constructor(options: LoggerOptions, source = "frp", prefixes: string[] = []) {
     const level = options.level ?? "info";
     this.#opts = { color: false, ...options, level, rank: LEVEL_RANK[level] };
@@ -96,18 +107,23 @@ export class Logger {
     this.#opts.sink.write(line);
   }
 
+  /** Logs `msg` at trace level. */
   trace(msg: string): void {
     this.#write("trace", msg);
   }
+  /** Logs `msg` at debug level. */
   debug(msg: string): void {
     this.#write("debug", msg);
   }
+  /** Logs `msg` at info level. */
   info(msg: string): void {
     this.#write("info", msg);
   }
+  /** Logs `msg` at warn level. */
   warn(msg: string): void {
     this.#write("warn", msg);
   }
+  /** Logs `msg` at error level. */
   error(msg: string): void {
     this.#write("error", msg);
   }
@@ -118,7 +134,9 @@ export const NULL_SINK: LogSink = { write() {} };
 
 /** Lines kept in memory, for tests and embedders. */
 export class MemorySink implements LogSink {
+  /** Every line written so far. */
   readonly lines: string[] = [];
+  /** Keeps `line`. */
   write(line: string): void {
     this.lines.push(line);
   }

@@ -454,6 +454,19 @@ export async function copyBody(
   };
   if (opts.head && batch) await batch.push(opts.head);
   else if (opts.head && dst) await writeAll(dst, opts.head);
+  if (batch && framing.kind === "length" && framing.length <= src.buffered) {
+    // The whole body is already read (a small response): gather it straight from the reader,
+    // without borrowing a copy buffer (with 200 keep-alive clients the pool ran dry and every
+    // request allocated and zeroed 32 KiB: 6% of frps busy time plus GC).
+    try {
+      await batch.push(src.peek().subarray(0, framing.length));
+      src.consume(framing.length);
+      await batch.flush();
+    } finally {
+      batch.release();
+    }
+    return true;
+  }
   const buf = framing.kind === "none" ? EMPTY : bodyPool.get();
   /** Copies exactly `left` bytes; false if the source ends first. */
   const copyExact = async (left: number): Promise<boolean> => {

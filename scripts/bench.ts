@@ -2,19 +2,28 @@
  * Benchmarks of our frps/frpc side by side with Go frp, on 127.0.0.1 only.
  *
  *   deno task bench [--quick] [--only=case,...] [--pairs=go-go,ts-ts,go-ts,ts-go] [--reps=N]
- *                   [--out=FILE] [--profile[=bulk|nomux|enc|http]] [--go-version=v0.70.1]
+ *                   [--sequential] [--out=FILE] [--profile[=CASE]] [--go-version=v0.70.1]
  *
  * Pairs are named <frps>-<frpc>: go-ts = Go frps + our frpc. Every figure is the median of
- * --reps runs (default 3) and is also given as a ratio to the go-go pair. Results go to the
- * terminal (markdown) and to bench-results/bench-<time>.json (or --out). See docs/performance.md.
+ * --reps runs (default 3; each round runs every pair once, unless --sequential) and is also
+ * given as a ratio to the go-go pair. Results go to the terminal (markdown) and to
+ * bench-results/bench-<time>.json (or --out). See docs/performance.md.
  *
- * --profile[=CASE]: after the cases, run the ts-ts tcp bulk case (or nomux, enc, http) once more with
- * `--cpu-prof` on our frps and frpc and print the top self-time functions
- * (scripts/bench/cpuprofile.ts).
+ * --profile[=CASE]: after the cases, run the ts-ts tcp bulk case (or nomux, enc, http, vhost1k,
+ * parallel) once more with `--cpu-prof` on our frps and frpc and print the top self-time
+ * functions (scripts/bench/cpuprofile.ts).
  */
 import { DEFAULT_GO_VERSION, hasGoFrp, hasTsFrp, REPO_ROOT } from "../tests/_helpers/proc.ts";
 import { freePort } from "../tests/_helpers/ports.ts";
-import { type Pair, PAIRS, type Setup, startPair, type Variant, VHOST } from "./bench/frp.ts";
+import {
+  type Pair,
+  PAIRS,
+  type Setup,
+  startPair,
+  type Variant,
+  VHOST,
+  vhostDomain,
+} from "./bench/frp.ts";
 import {
   type Backend,
   buildTcpbench,
@@ -45,8 +54,13 @@ const CASES = [
   "parallel",
   "latency",
   "http",
+  "vhost1k",
+  "ws",
+  "quic",
   "mem",
+  "memnomux",
   "proxies",
+  "scale",
 ] as const;
 type Case = typeof CASES[number];
 
@@ -63,6 +77,14 @@ interface Sizes {
   holdConns: number;
   proxies: number;
   settleMs: number;
+  /** vhost1k: distinct http domains (one proxy each) and wrk keep-alive connections. */
+  vhostDomains: number;
+  vhostConns: number;
+  /** ws / quic: bytes through a tcp proxy over frpc's websocket / quic transport. */
+  transportBytes: number;
+  /** scale: proxies on one frps, and (separately) idle connections through one proxy. */
+  scaleProxies: number;
+  scaleConns: number;
 }
 
 const FULL: Sizes = {
@@ -78,6 +100,11 @@ const FULL: Sizes = {
   holdConns: 1000,
   proxies: 1000,
   settleMs: 2000,
+  vhostDomains: 1000,
+  vhostConns: 200,
+  transportBytes: GiB,
+  scaleProxies: 10_000,
+  scaleConns: 10_000,
 };
 
 const QUICK: Sizes = {
@@ -93,6 +120,11 @@ const QUICK: Sizes = {
   holdConns: 50,
   proxies: 20,
   settleMs: 200,
+  vhostDomains: 20,
+  vhostConns: 20,
+  transportBytes: 16 * MiB,
+  scaleProxies: 100,
+  scaleConns: 100,
 };
 
 /** One reported figure. */
@@ -139,6 +171,14 @@ const METRICS: MetricSpec[] = [
     digits: 0,
   },
   {
+    key: "tcp_bulk_nomux_cpu_frps_s_per_gib",
+    label: () => "  frps CPU per GiB (tcpMux off)",
+    unit: "s/GiB",
+    better: "lower",
+    case: "nomux",
+    digits: 2,
+  },
+  {
     key: "tcp_bulk_enc_mbps",
     label: (s) => `tcp bulk, 1 conn, ${size(s.encBytes)}, useEncryption+useCompression`,
     unit: "MB/s",
@@ -154,6 +194,14 @@ const METRICS: MetricSpec[] = [
     better: "higher",
     case: "parallel",
     digits: 0,
+  },
+  {
+    key: "tcp_parallel_cpu_frps_s_per_gib",
+    label: () => "  frps CPU per GiB (16 conns)",
+    unit: "s/GiB",
+    better: "lower",
+    case: "parallel",
+    digits: 2,
   },
   {
     key: "latency_p50_us",
@@ -178,6 +226,63 @@ const METRICS: MetricSpec[] = [
     better: "higher",
     case: "http",
     digits: 0,
+  },
+  {
+    key: "http_cpu_frps_ms_per_kreq",
+    label: () => "  frps CPU per 1000 requests (http)",
+    unit: "ms",
+    better: "lower",
+    case: "http",
+    digits: 0,
+  },
+  {
+    key: "http_1k_rps",
+    label: (s) =>
+      `http vhost, ${s.vhostDomains} domains, wrk -t1 -c${s.vhostConns} -d${s.httpSeconds}s, Host round robin`,
+    unit: "req/s",
+    better: "higher",
+    case: "vhost1k",
+    digits: 0,
+  },
+  {
+    key: "http_1k_cpu_frps_ms_per_kreq",
+    label: () => "  frps CPU per 1000 requests (1000 domains)",
+    unit: "ms",
+    better: "lower",
+    case: "vhost1k",
+    digits: 0,
+  },
+  {
+    key: "tcp_bulk_ws_mbps",
+    label: (s) => `tcp bulk, 1 conn, ${size(s.transportBytes)}, protocol=websocket (TLS+tcpMux)`,
+    unit: "MB/s",
+    better: "higher",
+    case: "ws",
+    digits: 0,
+  },
+  {
+    key: "tcp_bulk_ws_cpu_frps_s_per_gib",
+    label: () => "  frps CPU per GiB (websocket)",
+    unit: "s/GiB",
+    better: "lower",
+    case: "ws",
+    digits: 2,
+  },
+  {
+    key: "tcp_bulk_quic_mbps",
+    label: (s) => `tcp bulk, 1 conn, ${size(s.transportBytes)}, protocol=quic`,
+    unit: "MB/s",
+    better: "higher",
+    case: "quic",
+    digits: 0,
+  },
+  {
+    key: "tcp_bulk_quic_cpu_frps_s_per_gib",
+    label: () => "  frps CPU per GiB (quic)",
+    unit: "s/GiB",
+    better: "lower",
+    case: "quic",
+    digits: 2,
   },
   {
     key: "rss_idle_frps_mib",
@@ -212,6 +317,54 @@ const METRICS: MetricSpec[] = [
     digits: 1,
   },
   {
+    key: "rss_conn_frps_kib",
+    label: () => "  frps RSS per idle conn, tcpMux on (marginal)",
+    unit: "KiB",
+    better: "lower",
+    case: "mem",
+    digits: 1,
+  },
+  {
+    key: "rss_conn_frpc_kib",
+    label: () => "  frpc RSS per idle conn, tcpMux on (marginal)",
+    unit: "KiB",
+    better: "lower",
+    case: "mem",
+    digits: 1,
+  },
+  {
+    key: "rss_conns_nomux_frps_mib",
+    label: (s) => `RSS frps, ${s.holdConns} idle conns open, tcpMux off`,
+    unit: "MiB",
+    better: "lower",
+    case: "memnomux",
+    digits: 1,
+  },
+  {
+    key: "rss_conns_nomux_frpc_mib",
+    label: (s) => `RSS frpc, ${s.holdConns} idle conns open, tcpMux off`,
+    unit: "MiB",
+    better: "lower",
+    case: "memnomux",
+    digits: 1,
+  },
+  {
+    key: "rss_conn_nomux_frps_kib",
+    label: () => "  frps RSS per idle conn, tcpMux off (marginal)",
+    unit: "KiB",
+    better: "lower",
+    case: "memnomux",
+    digits: 1,
+  },
+  {
+    key: "rss_conn_nomux_frpc_kib",
+    label: () => "  frpc RSS per idle conn, tcpMux off (marginal)",
+    unit: "KiB",
+    better: "lower",
+    case: "memnomux",
+    digits: 1,
+  },
+  {
     key: "rss_proxies_frps_mib",
     label: (s) => `RSS frps, ${s.proxies} tcp proxies`,
     unit: "MiB",
@@ -225,6 +378,94 @@ const METRICS: MetricSpec[] = [
     unit: "MiB",
     better: "lower",
     case: "proxies",
+    digits: 1,
+  },
+  {
+    key: "rss_proxy_frps_kib",
+    label: () => "  frps RSS per idle tcp proxy (marginal)",
+    unit: "KiB",
+    better: "lower",
+    case: "proxies",
+    digits: 1,
+  },
+  {
+    key: "rss_proxy_frpc_kib",
+    label: () => "  frpc RSS per idle tcp proxy (marginal)",
+    unit: "KiB",
+    better: "lower",
+    case: "proxies",
+    digits: 1,
+  },
+  {
+    key: "proxies_up_s",
+    label: (s) => `time to register ${s.proxies} tcp proxies (frpc start → all ports listen)`,
+    unit: "s",
+    better: "lower",
+    case: "proxies",
+    digits: 2,
+  },
+  {
+    key: "scale_proxies_up_s",
+    label: (s) => `scale: time to register ${s.scaleProxies} tcp proxies`,
+    unit: "s",
+    better: "lower",
+    case: "scale",
+    digits: 1,
+  },
+  {
+    key: "scale_proxies_frps_cpu_s",
+    label: (s) => `scale: frps CPU from start until ${s.scaleProxies} proxies are up`,
+    unit: "s",
+    better: "lower",
+    case: "scale",
+    digits: 2,
+  },
+  {
+    key: "scale_proxies_frps_mib",
+    label: (s) => `scale: RSS frps, ${s.scaleProxies} tcp proxies`,
+    unit: "MiB",
+    better: "lower",
+    case: "scale",
+    digits: 1,
+  },
+  {
+    key: "scale_proxies_frpc_mib",
+    label: (s) => `scale: RSS frpc, ${s.scaleProxies} tcp proxies`,
+    unit: "MiB",
+    better: "lower",
+    case: "scale",
+    digits: 1,
+  },
+  {
+    key: "scale_conns_s",
+    label: (s) => `scale: time to open+echo ${s.scaleConns} concurrent conns (1 proxy)`,
+    unit: "s",
+    better: "lower",
+    case: "scale",
+    digits: 1,
+  },
+  {
+    key: "scale_conns_frps_cpu_s",
+    label: (s) => `scale: frps CPU for ${s.scaleConns} conns`,
+    unit: "s",
+    better: "lower",
+    case: "scale",
+    digits: 2,
+  },
+  {
+    key: "scale_conns_frps_mib",
+    label: (s) => `scale: RSS frps, ${s.scaleConns} idle conns open`,
+    unit: "MiB",
+    better: "lower",
+    case: "scale",
+    digits: 1,
+  },
+  {
+    key: "scale_conns_frpc_mib",
+    label: (s) => `scale: RSS frpc, ${s.scaleConns} idle conns open`,
+    unit: "MiB",
+    better: "lower",
+    case: "scale",
     digits: 1,
   },
 ];
@@ -256,11 +497,23 @@ interface Options {
   reps: number;
   out: string;
   /** Case to profile after the run (bulk, nomux, enc or http), or null. */
-  profile: "bulk" | "nomux" | "enc" | "http" | null;
+  profile: "bulk" | "nomux" | "enc" | "http" | "vhost1k" | "parallel" | null;
   goVersion: string;
+  /** Run all repetitions of one pair before the next (the default interleaves pairs per round). */
+  sequential: boolean;
 }
 
-const FLAGS = ["quick", "profile", "help", "only", "pairs", "reps", "out", "go-version"];
+const FLAGS = [
+  "quick",
+  "profile",
+  "help",
+  "only",
+  "pairs",
+  "reps",
+  "out",
+  "go-version",
+  "sequential",
+];
 
 function parseOptions(argv: string[]): Options {
   const a: Record<string, string | true> = {};
@@ -273,7 +526,8 @@ function parseOptions(argv: string[]): Options {
   if (a.help) {
     console.log(
       "usage: deno task bench [--quick] [--only=case,...] [--pairs=go-go,ts-ts,go-ts,ts-go]" +
-        " [--reps=N] [--out=FILE] [--profile[=bulk|nomux|enc|http]] [--go-version=v0.70.1]\n" +
+        " [--reps=N] [--sequential] [--out=FILE] [--profile[=bulk|nomux|enc|http|vhost1k|parallel]]" +
+        " [--go-version=v0.70.1]\n" +
         `cases: ${CASES.join(", ")}`,
     );
     Deno.exit(0);
@@ -309,14 +563,15 @@ function parseOptions(argv: string[]): Options {
     out: str("out") ?? `${REPO_ROOT}/bench-results/bench-${stamp}.json`,
     profile: profileCase(a.profile),
     goVersion: str("go-version") ?? DEFAULT_GO_VERSION,
+    sequential: a.sequential === true,
   };
 }
 
 function profileCase(v: string | true | undefined): Options["profile"] {
   if (v === undefined) return null;
   if (v === true || v === "bulk") return "bulk";
-  if (v === "nomux" || v === "enc" || v === "http") return v;
-  throw new Error(`bad --profile=${v}; profiled cases: bulk, nomux, enc, http`);
+  if (v === "nomux" || v === "enc" || v === "http" || v === "vhost1k" || v === "parallel") return v;
+  throw new Error(`bad --profile=${v}; profiled cases: bulk, nomux, enc, http, vhost1k, parallel`);
 }
 
 /** Results of one pair, filled as cases run. */
@@ -430,12 +685,19 @@ async function runPair(
         }
         if (want("parallel")) {
           for (let r = 0; r < opts.reps; r++) {
+            const c0 = await cpuSeconds(s.frps.pid);
             const res = await sendThroughput(
               port,
               sizes.parallelBytesPerConn,
               sizes.parallelConns,
             );
+            const gib = sizes.parallelBytesPerConn * sizes.parallelConns / GiB;
             col.add(name, "tcp_parallel_mbps", res.mbps);
+            col.add(
+              name,
+              "tcp_parallel_cpu_frps_s_per_gib",
+              (await cpuSeconds(s.frps.pid) - c0) / gib,
+            );
             log(`${name} parallel #${r + 1}: ${res.mbps.toFixed(0)} MB/s`);
           }
         }
@@ -454,8 +716,15 @@ async function runPair(
     await guard(["nomux"], () =>
       withSetup(pair, { tcpMux: false }, backend, opts, async (s) => {
         for (let r = 0; r < opts.reps; r++) {
+          const c0 = await cpuSeconds(s.frps.pid);
           const res = await sendThroughput(s.remotePorts[0], sizes.nomuxBytes, 1);
+          const gib = sizes.nomuxBytes / GiB;
           col.add(name, "tcp_bulk_nomux_mbps", res.mbps);
+          col.add(
+            name,
+            "tcp_bulk_nomux_cpu_frps_s_per_gib",
+            (await cpuSeconds(s.frps.pid) - c0) / gib,
+          );
           log(`${name} nomux #${r + 1}: ${res.mbps.toFixed(0)} MB/s`);
         }
       }));
@@ -472,46 +741,79 @@ async function runPair(
       }));
   }
 
-  if (want("http")) {
+  // http: one domain, 50 clients; vhost1k: 1000 domains (one proxy each), 200 clients.
+  for (const c of ["http", "vhost1k"] as const) {
+    if (!want(c)) continue;
     if (!(await which("wrk"))) {
-      col.fail(name, keysOf("http"), { na: "wrk not installed" });
-    } else {
-      await guard(
-        ["http"],
-        () =>
-          withSetup(pair, { http: true }, backend, opts, async (s) => {
-            for (let r = 0; r < opts.reps; r++) {
-              const rps = await wrkRps(
-                `http://127.0.0.1:${s.vhostPort}/`,
-                VHOST,
-                sizes.httpSeconds,
-                sizes.httpConns,
-              );
-              col.add(name, "http_rps", rps);
-              log(`${name} http #${r + 1}: ${rps.toFixed(0)} req/s`);
-            }
-          }),
-        "vhost not available",
-      );
+      col.fail(name, keysOf(c), { na: "wrk not installed" });
+      continue;
     }
+    const many = c === "vhost1k";
+    const key = many ? "http_1k" : "http";
+    const variant = { http: true, domains: many ? sizes.vhostDomains : 1 };
+    await guard(
+      [c],
+      () =>
+        withSetup(pair, variant, backend, opts, async (s) => {
+          for (let r = 0; r < opts.reps; r++) {
+            const c0 = await cpuSeconds(s.frps.pid);
+            const rps = await wrkRps(
+              `http://127.0.0.1:${s.vhostPort}/`,
+              many ? { domains: sizes.vhostDomains, name: vhostDomain } : VHOST,
+              sizes.httpSeconds,
+              many ? sizes.vhostConns : sizes.httpConns,
+            );
+            const cpu = await cpuSeconds(s.frps.pid) - c0;
+            col.add(name, `${key}_rps`, rps);
+            col.add(name, `${key}_cpu_frps_ms_per_kreq`, cpu * 1e6 / (rps * sizes.httpSeconds));
+            log(`${name} ${c} #${r + 1}: ${rps.toFixed(0)} req/s`);
+          }
+        }),
+      "vhost not available",
+    );
   }
 
-  if (want("mem")) {
-    await guard(["mem"], async () => {
+  for (const protocol of ["websocket", "quic"] as const) {
+    const c: Case = protocol === "websocket" ? "ws" : "quic";
+    if (!want(c)) continue;
+    const key = protocol === "websocket" ? "tcp_bulk_ws" : "tcp_bulk_quic";
+    await guard([c], () =>
+      withSetup(pair, { protocol }, backend, opts, async (s) => {
+        for (let r = 0; r < opts.reps; r++) {
+          const c0 = await cpuSeconds(s.frps.pid);
+          const res = await sendThroughput(s.remotePorts[0], sizes.transportBytes, 1);
+          const c1 = await cpuSeconds(s.frps.pid);
+          col.add(name, `${key}_mbps`, res.mbps);
+          col.add(name, `${key}_cpu_frps_s_per_gib`, (c1 - c0) / (sizes.transportBytes / GiB));
+          log(`${name} ${c} #${r + 1}: ${res.mbps.toFixed(0)} MB/s`);
+        }
+      }));
+  }
+
+  for (const c of ["mem", "memnomux"] as const) {
+    if (!want(c)) continue;
+    const tcpMux = c === "mem";
+    const k = tcpMux ? "" : "_nomux";
+    await guard([c], async () => {
       for (let r = 0; r < opts.reps; r++) {
-        await withSetup(pair, {}, backend, opts, async (s) => {
+        await withSetup(pair, { tcpMux }, backend, opts, async (s) => {
           await sleep(sizes.settleMs);
-          col.add(name, "rss_idle_frps_mib", await rssMiB(s.frps.pid));
-          col.add(name, "rss_idle_frpc_mib", await rssMiB(s.frpc.pid));
+          const is = await rssMiB(s.frps.pid), ic = await rssMiB(s.frpc.pid);
+          if (tcpMux) {
+            col.add(name, "rss_idle_frps_mib", is);
+            col.add(name, "rss_idle_frpc_mib", ic);
+          }
           const hold = await holdConnections(s.remotePorts[0], sizes.holdConns, 120_000);
           try {
             await sleep(sizes.settleMs);
             const fs = await rssMiB(s.frps.pid), fc = await rssMiB(s.frpc.pid);
-            col.add(name, "rss_conns_frps_mib", fs);
-            col.add(name, "rss_conns_frpc_mib", fc);
+            col.add(name, `rss_conns${k}_frps_mib`, fs);
+            col.add(name, `rss_conns${k}_frpc_mib`, fc);
+            col.add(name, `rss_conn${k}_frps_kib`, (fs - is) * 1024 / sizes.holdConns);
+            col.add(name, `rss_conn${k}_frpc_kib`, (fc - ic) * 1024 / sizes.holdConns);
             log(
-              `${name} mem #${r + 1}: ${sizes.holdConns} conns frps ${fs.toFixed(1)} MiB,` +
-                ` frpc ${fc.toFixed(1)} MiB`,
+              `${name} ${c} #${r + 1}: idle frps ${is.toFixed(1)}, frpc ${ic.toFixed(1)} MiB; ` +
+                `${sizes.holdConns} conns frps ${fs.toFixed(1)} MiB, frpc ${fc.toFixed(1)} MiB`,
             );
           } finally {
             await hold.release();
@@ -524,17 +826,73 @@ async function runPair(
   if (want("proxies")) {
     await guard(["proxies"], async () => {
       for (let r = 0; r < opts.reps; r++) {
-        const t0 = performance.now();
         await withSetup(pair, { proxies: sizes.proxies }, backend, opts, async (s) => {
-          const took = (performance.now() - t0) / 1000;
+          const took = s.upMs / 1000;
           await sleep(sizes.settleMs);
           const fs = await rssMiB(s.frps.pid), fc = await rssMiB(s.frpc.pid);
           col.add(name, "rss_proxies_frps_mib", fs);
           col.add(name, "rss_proxies_frpc_mib", fc);
+          col.add(name, "proxies_up_s", took);
+          // Marginal cost against the 1-proxy idle RSS of the mem case (same pair, medians).
+          const idle = (k: string) => col.runs[name]?.[k];
+          const is = idle("rss_idle_frps_mib"), ic = idle("rss_idle_frpc_mib");
+          if (is?.length && ic?.length) {
+            const per = (v: number, base: number[]) =>
+              (v - median(base)) * 1024 / (sizes.proxies - 1);
+            col.add(name, "rss_proxy_frps_kib", per(fs, is));
+            col.add(name, "rss_proxy_frpc_kib", per(fc, ic));
+          }
           log(
             `${name} proxies #${r + 1}: ${sizes.proxies} proxies up in ${took.toFixed(1)} s;` +
               ` frps ${fs.toFixed(1)} MiB, frpc ${fc.toFixed(1)} MiB`,
           );
+        });
+      }
+    });
+  }
+
+  if (want("scale")) {
+    await guard(["scale"], async () => {
+      for (let r = 0; r < opts.reps; r++) {
+        const variant = { proxies: sizes.scaleProxies, raiseNofile: true };
+        await withSetup(pair, variant, backend, opts, async (s) => {
+          const cpu = await cpuSeconds(s.frps.pid);
+          await sleep(sizes.settleMs);
+          const fs = await rssMiB(s.frps.pid), fc = await rssMiB(s.frpc.pid);
+          col.add(name, "scale_proxies_up_s", s.upMs / 1000);
+          col.add(name, "scale_proxies_frps_cpu_s", cpu);
+          col.add(name, "scale_proxies_frps_mib", fs);
+          col.add(name, "scale_proxies_frpc_mib", fc);
+          log(
+            `${name} scale #${r + 1}: ${sizes.scaleProxies} proxies up in ${
+              (s.upMs / 1000).toFixed(1)
+            } s, frps CPU ${cpu.toFixed(2)} s; frps ${fs.toFixed(1)} MiB, frpc ${
+              fc.toFixed(1)
+            } MiB`,
+          );
+        });
+        await withSetup(pair, { raiseNofile: true }, backend, opts, async (s) => {
+          const c0 = await cpuSeconds(s.frps.pid);
+          const t0 = performance.now();
+          const hold = await holdConnections(s.remotePorts[0], sizes.scaleConns, 300_000);
+          try {
+            const took = (performance.now() - t0) / 1000;
+            const cpu = await cpuSeconds(s.frps.pid) - c0;
+            await sleep(sizes.settleMs);
+            const fs = await rssMiB(s.frps.pid), fc = await rssMiB(s.frpc.pid);
+            col.add(name, "scale_conns_s", took);
+            col.add(name, "scale_conns_frps_cpu_s", cpu);
+            col.add(name, "scale_conns_frps_mib", fs);
+            col.add(name, "scale_conns_frpc_mib", fc);
+            log(
+              `${name} scale #${r + 1}: ${sizes.scaleConns} conns in ${took.toFixed(1)} s, ` +
+                `frps CPU ${cpu.toFixed(2)} s; frps ${fs.toFixed(1)} MiB, frpc ${
+                  fc.toFixed(1)
+                } MiB`,
+            );
+          } finally {
+            await hold.release();
+          }
         });
       }
     });
@@ -562,6 +920,7 @@ interface Report {
   finishedAt: string;
   quick: boolean;
   reps: number;
+  interleaved: boolean;
   cases: string[];
   pairs: string[];
   sizes: Sizes;
@@ -576,7 +935,9 @@ function markdown(rep: Report, sizes: Sizes): string {
   const lines: string[] = [];
   const pairs = rep.pairs;
   lines.push(
-    `Pairs are <frps>-<frpc>; each cell: median of ${rep.reps} run(s) (ratio to go-go = 1.00).`,
+    `Pairs are <frps>-<frpc>; each cell: median of ${rep.reps} run(s)${
+      rep.interleaved ? ", pairs interleaved per round" : ""
+    } (ratio to go-go = 1.00).`,
   );
   lines.push("");
   lines.push(`| case | unit | better | ${pairs.join(" | ")} |`);
@@ -628,6 +989,8 @@ async function runProfile(opts: Options, sizes: Sizes, backend: Backend): Promis
     ? { encrypt: true }
     : which === "http"
     ? { http: true }
+    : which === "vhost1k"
+    ? { http: true, domains: sizes.vhostDomains }
     : {};
   const bytes = which === "nomux"
     ? sizes.nomuxBytes
@@ -640,14 +1003,21 @@ async function runProfile(opts: Options, sizes: Sizes, backend: Backend): Promis
     cpuProfDir: dir,
   });
   try {
-    if (which === "http") {
+    if (which === "http" || which === "vhost1k") {
       const rps = await wrkRps(
         `http://127.0.0.1:${setup.vhostPort}/`,
-        VHOST,
+        which === "http" ? VHOST : { domains: sizes.vhostDomains, name: vhostDomain },
         sizes.httpSeconds,
-        sizes.httpConns,
+        which === "http" ? sizes.httpConns : sizes.vhostConns,
       );
       log(`profiled run: ${rps.toFixed(0)} req/s (profiling overhead included)`);
+    } else if (which === "parallel") {
+      const res = await sendThroughput(
+        setup.remotePorts[0],
+        sizes.parallelBytesPerConn,
+        sizes.parallelConns,
+      );
+      log(`profiled run: ${res.mbps.toFixed(0)} MB/s (profiling overhead included)`);
     } else {
       const res = await sendThroughput(setup.remotePorts[0], bytes, 1);
       log(`profiled run: ${res.mbps.toFixed(0)} MB/s (profiling overhead included)`);
@@ -703,7 +1073,7 @@ async function main(): Promise<number> {
     }
   }
 
-  for (const pair of opts.pairs) {
+  const runnable = opts.pairs.filter((pair) => {
     const needsGo = pair.server === "go" || pair.client === "go";
     const needsTs = pair.server === "ts" || pair.client === "ts";
     const missing = needsGo && !hasGoFrp(opts.goVersion)
@@ -714,10 +1084,23 @@ async function main(): Promise<number> {
     if (missing) {
       log(`${pair.name}: skipped: ${missing}`);
       col.fail(pair.name, METRICS.map((m) => m.key), { na: missing });
-      continue;
     }
-    log(`=== ${pair.name} (frps: ${pair.server}, frpc: ${pair.client}) ===`);
-    await runPair(pair, opts, sizes, backend, col);
+    return !missing;
+  });
+  if (opts.sequential) {
+    for (const pair of runnable) {
+      log(`=== ${pair.name} (frps: ${pair.server}, frpc: ${pair.client}) ===`);
+      await runPair(pair, opts, sizes, backend, col);
+    }
+  } else {
+    // Interleaved: round r runs every pair once, so drift on a shared box (other jobs, thermal)
+    // spreads over all pairs instead of landing on whichever pair ran last.
+    for (let r = 0; r < opts.reps; r++) {
+      for (const pair of runnable) {
+        log(`=== round ${r + 1}/${opts.reps}: ${pair.name} ===`);
+        await runPair(pair, { ...opts, reps: 1 }, sizes, backend, col);
+      }
+    }
   }
 
   const report: Report = {
@@ -726,6 +1109,7 @@ async function main(): Promise<number> {
     finishedAt: new Date().toISOString(),
     quick: opts.quick,
     reps: opts.reps,
+    interleaved: !opts.sequential,
     cases: CASES.filter((c) => opts.only.has(c)),
     pairs: opts.pairs.map((p) => p.name),
     sizes,

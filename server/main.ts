@@ -16,6 +16,7 @@ import {
   verifyServerConfig,
 } from "../config/mod.ts";
 import { FRP_VERSION } from "./context.ts";
+import { printPermissions } from "../cli/permissions_for.ts";
 import { startServer } from "./mod.ts";
 import { runReloadCommand } from "./reload_cli.ts";
 
@@ -69,11 +70,24 @@ export async function main(argv: string[]): Promise<number> {
       { name: "verify", short: "Verify that the configures is valid" },
       // Beyond Go frp: not listed, so `frps -h` prints Go's text.
       { name: "reload", short: "Hot-Reload frps configuration", hidden: true },
+      {
+        name: "permissions",
+        short: "Print the minimal deno run flags for the config",
+        hidden: true,
+      },
     ],
     version: FRP_VERSION,
     defaultConfig: "",
     verify: verifyServerConfig,
-    subcommands: { reload: (c) => runReloadCommand(c.configPath, c.loadOptions) },
+    subcommands: {
+      reload: (c) => runReloadCommand(c.configPath, c.loadOptions),
+      permissions: (cli) =>
+        printPermissions(
+          "frps",
+          cli.configPath,
+          async (p) => (await loadServerConfig(p, cli.loadOptions)).config,
+        ),
+    },
   });
   if (typeof cli === "number") return cli;
   const { configPath, loadOptions } = cli;

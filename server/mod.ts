@@ -23,7 +23,16 @@ export interface StartServerOptions {
   onStarted?: () => void;
 }
 
-/** Starts frps with a completed config; resolves once bindPort is listening. */
+/**
+ * Starts frps with a completed config; resolves once bindPort is listening.
+ *
+ * @example
+ * ```ts ignore
+ * const server = await startServer(completeServerConfig({ bindPort: 7000, auth: { token: "t" } }));
+ * // … later
+ * server.close();
+ * ```
+ */
 export async function startServer(
   config: ServerConfig,
   options: StartServerOptions = {},

@@ -87,7 +87,9 @@ export interface SharedPortHandlers {
 
 /** A running frps. */
 export class Service {
+  /** @internal The server's shared state (proxies, controls, metrics). */
   readonly ctx: ServerContext;
+  /** @internal Hand-offs for protocols sniffed on the shared bind port. */
   readonly handlers: SharedPortHandlers = {};
   #listener: TcpListener | undefined;
   #tls: TlsServerContext | undefined;
@@ -100,6 +102,7 @@ export class Service {
   #reloading: Promise<unknown> = Promise.resolve();
   #sshGateway: { close(): void } | undefined;
 
+  /** Creates frps for a completed config (prefer {@link startServer}); `loadConfig` enables reload. */
   constructor(config: ServerConfig, log: Logger, loadConfig?: () => Promise<ServerConfig>) {
     this.ctx = new ServerContext(config, log);
     if (loadConfig) {

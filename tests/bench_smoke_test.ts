@@ -64,6 +64,14 @@ Deno.test({
         "rss_idle_frps_mib",
         "rss_conns_frpc_mib",
         "rss_proxies_frps_mib",
+        "http_1k_rps",
+        "tcp_bulk_ws_mbps",
+        "tcp_bulk_quic_mbps",
+        "rss_conn_frps_kib",
+        "rss_conn_nomux_frps_kib",
+        "rss_proxy_frps_kib",
+        "scale_proxies_up_s",
+        "scale_conns_frps_mib",
       ]
     ) {
       assert(k in go, `go-go results lack "${k}"`);

@@ -10,12 +10,12 @@ import type { Conn, NetAddr } from "../protocol/duplex.ts";
 import { defaultBufferPool } from "../protocol/io.ts";
 
 /** Read buffer of the pump while the connection is quiet (held during the pending read). */
-const SMALL_READ = 8 * 1024;
+const SMALL_READ = 2 * 1024;
 
 /**
  * Exposes a Conn as a node Duplex (allowHalfOpen). Reads are pumped with an adaptive buffer:
- * 8 KiB while quiet, a pooled 256 KiB one after a read filled the small one, given back once
- * reads come back short (an idle TLS connection holds 8 KiB, not 64); each pushed chunk is a
+ * 2 KiB while quiet, a pooled 256 KiB one after a read filled the small one, given back once
+ * reads come back short (an idle TLS connection holds 2 KiB, not 64); each pushed chunk is a
  * copy of exactly the bytes read. `end()` → closeWrite(); destroy → close() once in-flight
  * writes have settled.
  */

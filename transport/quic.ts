@@ -7,6 +7,7 @@
  */
 import type { Conn, NetAddr } from "../protocol/duplex.ts";
 import { resolveHost } from "./dns.ts";
+import { WebStreamsDuplex } from "../protocol/web_streams.ts";
 
 /** frp's QUIC ALPN protocol id. */
 export const FRP_QUIC_ALPN = "frp";
@@ -38,58 +39,18 @@ function netAddr(a: Deno.NetAddr): NetAddr {
   return { hostname: a.hostname, port: a.port };
 }
 
-/** One QUIC bidirectional stream as a Conn. */
-export class QuicStreamConn implements Conn {
+/**
+ * One QUIC bidirectional stream as a Conn. The stream sink copies into the QUIC send buffer
+ * before a write settles, so callers may reuse their buffer once `write` resolves.
+ */
+export class QuicStreamConn extends WebStreamsDuplex implements Conn {
   readonly localAddr: NetAddr;
   readonly remoteAddr: NetAddr;
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
-  #pending: Uint8Array | null = null;
-  #closed = false;
-  #writeClosed = false;
 
   constructor(stream: Deno.QuicBidirectionalStream, localAddr: NetAddr, remoteAddr: NetAddr) {
-    this.#reader = stream.readable.getReader();
-    this.#writer = stream.writable.getWriter();
+    super(stream);
     this.localAddr = localAddr;
     this.remoteAddr = remoteAddr;
-  }
-
-  async read(p: Uint8Array): Promise<number | null> {
-    let chunk = this.#pending;
-    this.#pending = null;
-    while (!chunk || chunk.length === 0) {
-      const r = await this.#reader.read();
-      if (r.done) return null;
-      chunk = r.value;
-    }
-    const n = Math.min(p.length, chunk.length);
-    p.set(n === chunk.length ? chunk : chunk.subarray(0, n));
-    if (n < chunk.length) this.#pending = chunk.subarray(n);
-    return n;
-  }
-
-  async write(p: Uint8Array): Promise<number> {
-    // The stream sink copies into the QUIC send buffer before the write settles, so the
-    // caller may reuse `p` once this resolves.
-    await this.#writer.write(p);
-    return p.length;
-  }
-
-  async closeWrite(): Promise<void> {
-    if (this.#writeClosed) return;
-    this.#writeClosed = true;
-    await this.#writer.close().catch(() => {});
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#reader.cancel().catch(() => {});
-    if (!this.#writeClosed) {
-      this.#writeClosed = true;
-      this.#writer.close().catch(() => {});
-    }
   }
 }
 

@@ -247,13 +247,25 @@ export class TcpListener implements AsyncIterable<Conn> {
   }
 }
 
+/**
+ * Accept queue length asked for. Go's net.Listen asks for net.core.somaxconn (4096 on current
+ * Linux); Deno's default is 511, and a burst of connections beyond it waits for SYN
+ * retransmits (1 s, 3 s, …). The kernel caps it at somaxconn.
+ */
+const TCP_BACKLOG = 4096;
+
 /** Listens on TCP `hostname:port` (port 0 = ephemeral; see `addr`). */
 export function listenTcp(
   opts: { hostname: string; port: number; keepAlive?: boolean },
 ): TcpListener {
   let l: Deno.TcpListener;
   try {
-    l = Deno.listen({ hostname: unbracket(opts.hostname), port: opts.port, transport: "tcp" });
+    l = Deno.listen({
+      hostname: unbracket(opts.hostname),
+      port: opts.port,
+      transport: "tcp",
+      tcpBacklog: TCP_BACKLOG,
+    });
   } catch (err) {
     throw new Error(goListenError(err, opts.hostname, opts.port));
   }

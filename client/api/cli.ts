@@ -42,9 +42,14 @@ export async function runAdminCommand(
 ): Promise<number> {
   let cfg;
   try {
-    cfg = (await loadClientConfig(configPath, opts)).config;
+    // Go's LoadClientConfig: parsed and completed, not validated (the reload answers that).
+    cfg =
+      (await loadClientConfig(configPath, { ...opts, validate: false, resolveTokenSource: false }))
+        .config;
   } catch (err) {
-    console.log(err instanceof ConfigError || err instanceof Error ? err.message : String(err));
+    console.log(
+      err instanceof ConfigError ? err.goText : err instanceof Error ? err.message : String(err),
+    );
     return 1;
   }
   const ws = cfg.webServer;

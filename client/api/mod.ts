@@ -66,22 +66,28 @@ export function adminRoutes(opts: AdminApiOptions): Route[] {
     }
     let next;
     try {
+      // Go's ReloadFromFile: parse, filter by the new `start`, complete, validate — the rest
+      // of the new common section is not applied, and tokenSource is not read again.
       next = await loadClientConfig(opts.configPath, {
         strict: parseBoolTrue(r.query.get("strictConfig")),
         allowUnsafe: opts.allowUnsafe,
+        resolveTokenSource: false,
       });
     } catch (err) {
-      const msg = err instanceof ConfigError || err instanceof Error ? err.message : String(err);
-      log.child("http/controller.ts").warn(`reload frpc proxy config error: ${msg}`);
+      const msg = err instanceof ConfigError
+        ? err.goText
+        : err instanceof Error
+        ? err.message
+        : String(err);
       throw new HttpError(400, `invalid argument: ${msg}`);
     }
     try {
       if (opts.store) opts.store.base = next.config;
-      service.reload(opts.store ? opts.store.store.merge(next.config) : next.config);
+      await service.reload(opts.store ? opts.store.store.merge(next.config) : next.config);
     } catch (err) {
       throw new HttpError(500, `apply config failed: ${(err as Error).message}`);
     }
-    log.child("http/controller.ts").info("success reload conf");
+    log.child("client/config_manager.ts").info("success reload conf");
     return undefined;
   };
   const stop = () => {
@@ -218,7 +224,7 @@ function storeRoutes(
         handler: async (r) => {
           const e = await body(r, kind);
           await run(() => st.store.create(kind, e));
-          apply();
+          await apply();
           log.child("client/config_manager.ts").info(`store: created ${kind} "${e.name}"`);
           return json(kind, found(String(e.name)));
         },
@@ -231,7 +237,7 @@ function storeRoutes(
           const name = r.params.name;
           const e = await body(r, kind, name, true);
           await run(() => st.store.update(kind, name, e));
-          apply();
+          await apply();
           log.child("client/config_manager.ts").info(`store: updated ${kind} "${name}"`);
           return json(kind, found(name));
         },
@@ -242,7 +248,7 @@ function storeRoutes(
         handler: async (r) => {
           const name = r.params.name;
           await run(() => st.store.delete(kind, name));
-          apply();
+          await apply();
           log.child("client/config_manager.ts").info(`store: deleted ${kind} "${name}"`);
           return undefined;
         },

@@ -7,6 +7,7 @@
 import { errorText } from "../../protocol/errors.ts";
 import { relay, writeAll } from "../../protocol/io.ts";
 import { wrapProxyConn } from "../../protocol/wrap.ts";
+import { toWebStreams } from "../../protocol/web_streams.ts";
 import { dialTcp } from "../../transport/mod.ts";
 import type { WorkConnContext } from "./base.ts";
 import { type Duplex, endText } from "../../protocol/duplex.ts";
@@ -24,6 +25,14 @@ export async function handleTcpWorkConn(ctx: WorkConnContext): Promise<void> {
     useEncryption: proxy.transport.useEncryption,
     useCompression: proxy.transport.useCompression,
   });
+  if (ctx.localHandler) {
+    const src = ctx.start.src_addr && ctx.start.src_port
+      ? { hostname: ctx.start.src_addr, port: ctx.start.src_port }
+      : undefined;
+    log.debug("handle by local handler");
+    await ctx.localHandler(toWebStreams(work), { proxyName: proxy.name, srcAddr: src });
+    return;
+  }
   if (proxy.plugin) return await handleByPlugin(ctx, work);
   let local;
   try {

@@ -38,8 +38,11 @@ export interface VisitorContext {
 export interface Visitor {
   /** Binds the local listener; rejects when that fails (the manager retries). */
   start(): Promise<void>;
-  /** Stops listening and ends every relayed connection. Idempotent. */
-  close(): void;
+  /**
+   * Stops listening and ends every relayed connection. Idempotent. Settles once the local bind
+   * port is free again (Deno frees a closed socket's port on a later tick; Go's Close at once).
+   */
+  close(): Promise<void>;
   /** Serves a user conn that did not come from its own listener (frp's AcceptConn). */
   acceptConn?(conn: Conn): void;
 }

@@ -1,11 +1,13 @@
 /**
  * frpc's visitor manager (frp's client/visitor/visitor_manager.go): starts every configured
- * visitor when a session begins, retries the ones whose local bind failed every 10 s, and closes
+ * visitor when a session begins, applies reloads (UpdateAll: removed and changed visitors close,
+ * changed and new ones start), retries the ones whose local bind failed every 10 s, and closes
  * them all when the session ends (a new session starts fresh ones with the new run id).
  *
  * @module
  */
-import { sortedByName } from "../proxy_manager.ts";
+import { sameConfig, sortedByName } from "../proxy_manager.ts";
+import { waitBounded } from "../../protocol/deadline.ts";
 import { errorText } from "../../protocol/errors.ts";
 import type { ClientCommonConfig, VisitorConfig } from "../../config/types.ts";
 import type { Logger } from "../../log/logger.ts";
@@ -18,6 +20,8 @@ import type { Conn } from "../../protocol/duplex.ts";
 import type { MessageTransporter } from "../transporter.ts";
 
 const CHECK_INTERVAL_MS = 10_000;
+/** Longest wait for closed visitors' ports to be free before new visitors bind. */
+const RELEASE_WAIT_MS = 2000;
 
 /** Visitor constructors by type. */
 const VISITOR_TYPES: Partial<Record<string, (ctx: VisitorContext) => Visitor>> = {
@@ -29,12 +33,16 @@ const VISITOR_TYPES: Partial<Record<string, (ctx: VisitorContext) => Visitor>> =
 /** The visitors of one client session. */
 export class VisitorManager {
   readonly #common: ClientCommonConfig;
-  readonly #cfgs: readonly VisitorConfig[];
+  readonly #initial: readonly VisitorConfig[];
   readonly #log: Logger;
   readonly #connector: Connector;
   readonly #runId: string;
   readonly #transporter: MessageTransporter | undefined;
+  /** The configured visitors (Go's cfgs), running or waiting for a retry. */
+  readonly #cfgs = new Map<string, VisitorConfig>();
   readonly #running = new Map<string, Visitor>();
+  /** Updates and retries run one at a time (Go holds the manager's lock for them). */
+  #queue: Promise<void> = Promise.resolve();
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -48,34 +56,84 @@ export class VisitorManager {
   ) {
     this.#transporter = transporter;
     this.#common = common;
-    this.#cfgs = sortedByName(cfgs);
+    this.#initial = cfgs;
     this.#log = log;
     this.#connector = connector;
     this.#runId = runId;
   }
 
-  /** Starts every visitor, then keeps retrying the failed ones. */
-  start(): void {
-    const supported = this.#cfgs.filter((cfg) => {
-      if (VISITOR_TYPES[cfg.type]) return true;
-      this.#log.child(undefined, cfg.name).warn(
-        `start error: visitor type [${cfg.type}] is not supported yet`,
-      );
-      return false;
-    });
-    if (supported.length === 0) return;
-    Promise.all(supported.map((cfg) => this.#startOne(cfg))).then(() => {
-      if (!this.#closed) {
-        this.#log.info(`visitor added: [${supported.map((c) => c.name).join(" ")}]`);
+  /** Starts the session's visitors (Go's first UpdateAll after login). */
+  start(): Promise<void> {
+    return this.update(this.#initial);
+  }
+
+  /**
+   * frp's UpdateAll: visitors missing from `cfgs` or whose config changed (deep compare) close;
+   * changed and new ones start once the closed ones' ports are free. Resolves when every new
+   * visitor has bound its port (or failed to: it is retried every 10 s).
+   */
+  update(cfgs: readonly VisitorConfig[]): Promise<void> {
+    return this.#serial(() => this.#update(cfgs));
+  }
+
+  #serial(f: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(f);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #update(cfgs: readonly VisitorConfig[]): Promise<void> {
+    if (this.#closed) return;
+    // Go starts its retry loop once, on the first update that has a visitor.
+    if (cfgs.length > 0 && this.#timer === undefined) {
+      this.#timer = setInterval(() => this.#serial(() => this.#retry()), CHECK_INTERVAL_MS);
+    }
+    const next = new Map(cfgs.map((c) => [c.name, c]));
+    const removed: string[] = [];
+    const released: Promise<void>[] = [];
+    for (const [name, old] of this.#cfgs) {
+      const cfg = next.get(name);
+      if (cfg && sameConfig(cfg, old)) continue;
+      removed.push(name);
+      this.#cfgs.delete(name);
+      const v = this.#running.get(name);
+      if (v) released.push(v.close());
+      this.#running.delete(name);
+    }
+    if (removed.length > 0) this.#log.info(`visitor removed: [${removed.join(" ")}]`);
+    // A changed visitor re-binds its port right away: wait until Deno has really freed it.
+    if (released.length > 0) {
+      await waitBounded(Promise.all(released).then(() => {}), RELEASE_WAIT_MS);
+    }
+    if (this.#closed) return;
+    const added: VisitorConfig[] = [];
+    for (const cfg of sortedByName(cfgs)) {
+      if (this.#cfgs.has(cfg.name)) continue;
+      if (!VISITOR_TYPES[cfg.type]) {
+        this.#log.child(undefined, cfg.name).warn(
+          `start error: visitor type [${cfg.type}] is not supported yet`,
+        );
+        continue;
       }
-    });
-    this.#timer = setInterval(() => {
-      for (const cfg of supported) {
-        if (this.#running.has(cfg.name)) continue;
-        this.#log.info(`try to start visitor [${cfg.name}]`);
-        this.#startOne(cfg);
-      }
-    }, CHECK_INTERVAL_MS);
+      this.#cfgs.set(cfg.name, cfg);
+      added.push(cfg);
+    }
+    // Started together: each binds in start()'s first step, so by the first `start visitor
+    // success` line every new TCP listener is up (Go starts them one by one, as fast).
+    await Promise.all(added.map((cfg) => this.#startOne(cfg)));
+    if (added.length > 0 && !this.#closed) {
+      this.#log.info(`visitor added: [${added.map((c) => c.name).join(" ")}]`);
+    }
+  }
+
+  /** Go's keepVisitorsRunning tick: starts the configured visitors that are not running. */
+  async #retry(): Promise<void> {
+    for (const cfg of this.#cfgs.values()) {
+      if (this.#closed) return;
+      if (this.#running.has(cfg.name)) continue;
+      this.#log.info(`try to start visitor [${cfg.name}]`);
+      await this.#startOne(cfg);
+    }
   }
 
   async #startOne(cfg: VisitorConfig): Promise<void> {
@@ -98,7 +156,10 @@ export class VisitorManager {
       this.#log.warn(`start error: ${errorText(err)}`);
       return;
     }
-    if (this.#closed) return v.close();
+    if (this.#closed) {
+      v.close();
+      return;
+    }
     // Go logs these two on the manager's logger, without the visitor's name.
     this.#log.info("start visitor success");
   }
@@ -111,12 +172,13 @@ export class VisitorManager {
     v.acceptConn(conn);
   }
 
-  /** Closes every visitor and stops retrying. */
-  close(): void {
-    if (this.#closed) return;
+  /** Closes every visitor and stops retrying; settles once their ports are free. */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     this.#closed = true;
     clearInterval(this.#timer);
-    for (const v of this.#running.values()) v.close();
+    const released = [...this.#running.values()].map((v) => v.close());
     this.#running.clear();
+    return Promise.all(released).then(() => {});
   }
 }

@@ -32,13 +32,12 @@ export class StcpVisitor implements Visitor {
 
   async #acceptLoop(l: TcpListener): Promise<void> {
     for (;;) {
-      const user = await l.accept().catch((err) => {
-        if (!this.#closed) this.#ctx.log.warn(`stcp local listener closed: ${errorText(err)}`);
-        return null;
-      });
+      const user = await l.accept().catch(() => null);
       if (!user) break;
       this.#handle(user);
     }
+    // Go's acceptLoop logs this however the listener ended (also on reload and exit).
+    this.#ctx.log.warn("stcp local listener closed");
   }
 
   async #handle(user: Conn): Promise<void> {
@@ -69,15 +68,18 @@ export class StcpVisitor implements Visitor {
 
   /** A user conn handed over by an xtcp visitor's fallback. */
   acceptConn(conn: Conn): void {
-    if (this.#closed) return conn.close();
+    if (this.#closed) return void conn.close();
     this.#handle(conn);
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#listener?.close();
-    for (const c of this.#conns) c.close();
-    this.#conns.clear();
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      // Go's internal listener (conns handed over by an xtcp fallback) ends with the visitor.
+      this.#ctx.log.warn("stcp internal listener closed");
+      for (const c of this.#conns) c.close();
+      this.#conns.clear();
+    }
+    return this.#listener?.close() ?? Promise.resolve();
   }
 }

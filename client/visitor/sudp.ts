@@ -117,11 +117,12 @@ export class SudpVisitor implements Visitor {
     log.info("sudp worker is closed");
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#outbox.close();
-    this.#sock?.close();
-    this.#conn?.close();
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#outbox.close();
+      this.#conn?.close();
+    }
+    return this.#sock?.close() ?? Promise.resolve();
   }
 }

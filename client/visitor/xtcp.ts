@@ -86,7 +86,8 @@ export class XtcpVisitor implements Visitor {
       if (!user) break;
       this.#handle(user);
     }
-    if (!this.#closed) this.#ctx.log.warn("xtcp local listener closed");
+    // Go's acceptLoop logs this however the listener ended (also on reload and exit).
+    this.#ctx.log.warn("xtcp local listener closed");
   }
 
   async #handle(user: Conn): Promise<void> {
@@ -344,13 +345,16 @@ export class XtcpVisitor implements Visitor {
     }
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#stop.abort();
-    this.#listener?.close();
-    this.#session?.close();
-    for (const c of this.#conns) c.close();
-    this.#conns.clear();
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#stop.abort();
+      // Go's internal listener (xtcp fallback conns) ends with the visitor.
+      this.#ctx.log.warn("xtcp internal listener closed");
+      this.#session?.close();
+      for (const c of this.#conns) c.close();
+      this.#conns.clear();
+    }
+    return this.#listener?.close() ?? Promise.resolve();
   }
 }

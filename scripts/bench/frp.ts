@@ -40,10 +40,21 @@ export interface Variant {
   http?: boolean;
   /** Number of tcp proxies. @default 1 */
   proxies?: number;
+  /** Number of http vhost proxies, domain `d<i>.bench.local` each (http variant). @default 1 */
+  domains?: number;
+  /** transport.protocol of frpc (quic also sets frps quicBindPort). @default "tcp" */
+  protocol?: "tcp" | "websocket" | "quic";
+  /** Raise the soft open-files limit of frps and frpc to the hard limit (scale cases). */
+  raiseNofile?: boolean;
 }
 
 /** Host name of the http vhost proxy. */
 export const VHOST = "bench.local";
+
+/** Host name of vhost proxy `i` of a many-domains setup ({@linkcode Variant.domains}). */
+export function vhostDomain(i: number): string {
+  return `d${i}.${VHOST}`;
+}
 
 /** A running pair. */
 export interface Setup {
@@ -53,6 +64,8 @@ export interface Setup {
   remotePorts: number[];
   /** frps vhostHTTPPort (http variant only). */
   vhostPort?: number;
+  /** Milliseconds from spawning frpc until every proxy answered. */
+  upMs: number;
   close(): Promise<void>;
 }
 
@@ -68,6 +81,7 @@ async function spawn(
   impl: Impl,
   config: Record<string, unknown>,
   opts: PairOptions,
+  raiseNofile = false,
 ): Promise<Proc> {
   const dir = await Deno.makeTempDir({ prefix: `frp-bench-${bin}-` });
   const configPath = `${dir}/${bin}.toml`;
@@ -88,6 +102,11 @@ async function spawn(
     cmd = Deno.execPath();
     args = ["run", ...flags, ...prof, `${REPO_ROOT}/${main}`, "-c", configPath];
   }
+  if (raiseNofile) {
+    // Deno keeps the inherited soft limit (Go raises it itself); exec keeps the pid.
+    args = ["-c", 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', cmd, ...args];
+    cmd = "sh";
+  }
   const proc = new Proc(`${impl} ${bin}`, cmd, args, dir, configPath);
   live.add(proc);
   return proc;
@@ -107,7 +126,12 @@ export async function startPair(
   const bindPort = freePort();
   const vhostPort = variant.http ? freePort() : undefined;
   const nProxies = variant.http ? 0 : variant.proxies ?? 1;
-  const remotePorts = freePorts(nProxies);
+  const protocol = variant.protocol ?? "tcp";
+  const quicPort = protocol === "quic" ? freePort() : undefined;
+  // Many proxies take ports below the ephemeral range: a port picked from it can be taken by
+  // another program before frps binds it (frpc then retries only after 30 s), and the scale
+  // case's connections need two ephemeral ports each.
+  const remotePorts = nProxies > 10 ? scanPorts(nProxies, SCAN_FROM) : freePorts(nProxies);
   const token = "bench-token";
   const log = { level: "info", to: "console", disablePrintColor: true };
   const frpsConfig: Record<string, unknown> = {
@@ -118,16 +142,18 @@ export async function startPair(
     log,
     transport: { tcpMux },
     ...(vhostPort ? { vhostHTTPPort: vhostPort } : {}),
+    ...(quicPort ? { quicBindPort: quicPort } : {}),
   };
   const proxyTransport = variant.encrypt ? { useEncryption: true, useCompression: true } : {};
+  const domains = variant.domains ?? 1;
   const proxies = variant.http
-    ? [{
-      name: "web",
+    ? Array.from({ length: domains }, (_, i) => ({
+      name: `web${i}`,
       type: "http",
       localIP: "127.0.0.1",
       localPort: backendPort,
-      customDomains: [VHOST],
-    }]
+      customDomains: [domains === 1 ? VHOST : vhostDomain(i)],
+    }))
     : remotePorts.map((remotePort, i) => ({
       name: `bench${i}`,
       type: "tcp",
@@ -138,16 +164,18 @@ export async function startPair(
     }));
   const frpcConfig: Record<string, unknown> = {
     serverAddr: "127.0.0.1",
-    serverPort: bindPort,
+    serverPort: quicPort ?? bindPort,
     loginFailExit: true,
     auth: { token },
     log,
-    transport: { tcpMux },
+    transport: { tcpMux, ...(protocol !== "tcp" ? { protocol } : {}) },
     proxies,
   };
 
-  const frps = await spawn("frps", pair.server, frpsConfig, opts);
+  const raise = variant.raiseNofile ?? false;
+  const frps = await spawn("frps", pair.server, frpsConfig, opts, raise);
   let frpc: Proc | undefined;
+  let t0 = 0;
   const close = async () => {
     await Promise.allSettled([frpc?.kill(), frps.kill()]);
     live.delete(frps);
@@ -155,11 +183,16 @@ export async function startPair(
   };
   try {
     await frps.waitForLine(FRPS_READY, 20_000);
-    frpc = await spawn("frpc", pair.client, frpcConfig, opts);
-    await frpc.waitForLine(FRPC_READY, 20_000);
-    const deadline = Date.now() + (variant.http ? 10_000 : 20_000) + nProxies * 100;
+    t0 = performance.now();
+    frpc = await spawn("frpc", pair.client, frpcConfig, opts, raise);
+    await frpc.waitForLine(FRPC_READY, 20_000 + nProxies * 10);
+    const deadline = Date.now() + (variant.http ? 10_000 : 20_000) + (nProxies + domains) * 100;
     if (variant.http) {
-      while (!(await probe(vhostPort!, VHOST, 2000))) {
+      const last = domains === 1 ? VHOST : vhostDomain(domains - 1);
+      while (
+        !(await probe(vhostPort!, last, 2000)) ||
+        !(await probe(vhostPort!, vhostFirst(domains), 2000))
+      ) {
         if (Date.now() > deadline) throw new Error("http vhost proxy never answered");
         if (frps.status || frpc.status) throw new Error("frps/frpc exited");
         await sleep(200);
@@ -173,7 +206,7 @@ export async function startPair(
           throw new Error(`${missing} of ${nProxies} remote ports never started listening`);
         }
         if (frps.status || frpc.status) throw new Error("frps/frpc exited");
-        await sleep(nProxies > 10 ? 500 : 50);
+        await sleep(nProxies > 10 ? 200 : 50);
       }
       while (!(await probe(remotePorts[0], undefined, 2000))) {
         if (Date.now() > deadline) throw new Error("tcp proxy never echoed");
@@ -190,5 +223,25 @@ export async function startPair(
       }`,
     );
   }
-  return { frps, frpc: frpc!, remotePorts, vhostPort, close };
+  return { frps, frpc: frpc!, remotePorts, vhostPort, upMs: performance.now() - t0, close };
+}
+
+function vhostFirst(domains: number): string {
+  return domains === 1 ? VHOST : vhostDomain(0);
+}
+
+/** First port tried by {@linkcode scanPorts} (below Linux's default ephemeral range 32768+). */
+const SCAN_FROM = 12000;
+
+/** `n` distinct ports from `from` upwards that can be bound on 127.0.0.1 right now. */
+function scanPorts(n: number, from: number): number[] {
+  const out: number[] = [];
+  for (let port = from; out.length < n && port < 65536; port++) {
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      out.push(port);
+    } catch { /* in use */ }
+  }
+  if (out.length < n) throw new Error(`only ${out.length} of ${n} free ports from ${from}`);
+  return out;
 }

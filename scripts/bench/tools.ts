@@ -226,24 +226,28 @@ export async function holdConnections(port: number, n: number, timeoutMs: number
 /** Runs wrk against `url` with a Host header; returns requests/s. */
 export async function wrkRps(
   url: string,
-  host: string,
+  host: string | { domains: number; name: (i: number) => string },
   seconds: number,
   conns: number,
 ): Promise<number> {
+  let script: string | undefined;
+  if (typeof host !== "string") {
+    // One Host per request, round robin over the domains (wrk's Lua request hook).
+    const names = Array.from({ length: host.domains }, (_, i) => `"${host.name(i)}"`);
+    script = await Deno.makeTempFile({ prefix: "frp-bench-wrk-", suffix: ".lua" });
+    await Deno.writeTextFile(
+      script,
+      `local hosts = {${names.join(",")}}\nlocal i = 0\n` +
+        `request = function()\n  i = i % #hosts + 1\n` +
+        `  return wrk.format(nil, nil, { ["Host"] = hosts[i] })\nend\n`,
+    );
+  }
+  const target = script ? ["-s", script] : ["-H", `Host: ${host}`];
   const res = await run(
     "wrk",
-    [
-      "-t1",
-      `-c${conns}`,
-      `-d${seconds}s`,
-      "--timeout",
-      "5s",
-      "-H",
-      `Host: ${host}`,
-      url,
-    ],
+    ["-t1", `-c${conns}`, `-d${seconds}s`, "--timeout", "5s", ...target, url],
     (seconds + 20) * 1000,
-  );
+  ).finally(() => script ? Deno.remove(script).catch(() => {}) : undefined);
   const rps = res.stdout.match(/Requests\/sec:\s+([\d.]+)/);
   const total = res.stdout.match(/(\d+) requests in/);
   const non2xx = res.stdout.match(/Non-2xx or 3xx responses: (\d+)/);

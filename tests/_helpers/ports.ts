@@ -4,6 +4,36 @@ import dgram from "node:dgram";
 /** Ports handed out by this process recently, so two calls never return the same port. */
 const handedOut = new Set<number>();
 
+/**
+ * Claims of ports handed out by any test worker on this machine (`deno test --parallel` runs
+ * modules side by side, and other test runs may share the machine): a port stays claimed for
+ * CLAIM_MS, long enough for the process it was meant for to bind it.
+ */
+const CLAIM_DIR = `${Deno.env.get("TMPDIR") ?? "/tmp"}/frp-test-port-claims`;
+const CLAIM_MS = 60_000;
+
+/** Whether this worker now holds the claim on `port` (atomic create across processes). */
+function claim(port: number): boolean {
+  const path = `${CLAIM_DIR}/${port}`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      Deno.mkdirSync(CLAIM_DIR, { recursive: true });
+      Deno.openSync(path, { write: true, createNew: true }).close();
+      return true;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.AlreadyExists)) return true; // no claims possible: as before
+      try {
+        const age = Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0);
+        if (age < CLAIM_MS) return false;
+        Deno.removeSync(path); // stale claim: take it over
+      } catch {
+        return false;
+      }
+    }
+  }
+  return false;
+}
+
 function remember(port: number): number {
   handedOut.add(port);
   if (handedOut.size > 4096) handedOut.delete(handedOut.values().next().value as number);
@@ -16,7 +46,7 @@ export function freePort(): number {
     const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (l.addr as Deno.NetAddr).port;
     l.close();
-    if (!handedOut.has(port)) return remember(port);
+    if (!handedOut.has(port) && claim(port)) return remember(port);
   }
   throw new Error("freePort: no unused port found after 50 attempts");
 }
@@ -37,7 +67,7 @@ export async function freeUdpPort(): Promise<number> {
       sock.bind(0, "127.0.0.1", () => resolve(sock.address().port));
     });
     await new Promise<void>((resolve) => sock.close(() => resolve()));
-    if (handedOut.has(port)) continue;
+    if (handedOut.has(port) || !claim(port)) continue;
     try {
       Deno.listen({ hostname: "127.0.0.1", port }).close();
     } catch {

@@ -7,12 +7,12 @@
  * logging in again (same run id) while frps still holds its old session, gets its ports back
  * (the old session's proxies close as the new ones bind). Run for ours, and against Go frp.
  */
-import dgram from "node:dgram";
 import { assert } from "../_helpers/assert.ts";
 import { freePorts, freeUdpPort } from "../_helpers/ports.ts";
 import { hasGoFrp, type Impl, type Proc, startFrpc, startFrps } from "../_helpers/proc.ts";
 import { withTimeout } from "../_helpers/services.ts";
-import { selfSignedCert, startTlsGreeter, tlsGreeting } from "../_helpers/vhost.ts";
+import { selfSignedCert, tlsGreeting } from "../_helpers/vhost.ts";
+import { startNamers, tcpText, udpText } from "../_helpers/namers.ts";
 import { toToml } from "../_helpers/toml.ts";
 import { startTcpRelay } from "../_helpers/relay.ts";
 
@@ -23,90 +23,6 @@ const SK = "reload-sk";
  * Go does); bounded at 2 s so a loaded machine does not flake — a lost port costs ~30 s.
  */
 const BACK_WITHIN_MS = 2000;
-
-/** A TCP service that writes its name and closes; a UDP one that answers with its name. */
-function startNamers(name: string, tls?: { cert: string; key: string }) {
-  const tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  (async () => {
-    for await (const c of tcp) {
-      c.write(new TextEncoder().encode(`${name}\n`)).catch(() => {}).finally(() => c.close());
-    }
-  })().catch(() => {});
-  const udp = dgram.createSocket("udp4");
-  udp.on("message", (_m, r) => udp.send(name, r.port, r.address));
-  udp.on("error", () => {});
-  // Answers one request per connection and closes it, so no frps keeps an idle backend conn
-  // (Go's reverse proxy would reuse one through the old proxy's still-open work conn).
-  const http = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  (async () => {
-    for await (const c of http) {
-      c.read(new Uint8Array(4096)).then(() =>
-        c.write(new TextEncoder().encode(
-          `HTTP/1.1 200 OK\r\nContent-Length: ${name.length}\r\nConnection: close\r\n\r\n${name}`,
-        ))
-      ).catch(() => {}).finally(() => c.close());
-    }
-  })().catch(() => {});
-  const https = tls ? startTlsGreeter(name, tls) : undefined;
-  return {
-    ready: new Promise<void>((r) => udp.bind(0, "127.0.0.1", () => r())),
-    ports: () => ({
-      tcp: (tcp.addr as Deno.NetAddr).port,
-      udp: udp.address().port,
-      http: (http.addr as Deno.NetAddr).port,
-      https: https?.port ?? 0,
-    }),
-    async [Symbol.asyncDispose]() {
-      tcp.close();
-      https?.close();
-      http.close();
-      await new Promise<void>((r) => udp.close(() => r()));
-    },
-  };
-}
-
-/** Reads everything a TCP peer sends after `hello` until it closes (or `ms` pass). */
-async function tcpText(port: number, hello = "", ms = 500): Promise<string> {
-  const c = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    if (hello) await c.write(new TextEncoder().encode(hello));
-    let text = "";
-    const buf = new Uint8Array(4096);
-    await withTimeout(
-      (async () => {
-        for (;;) {
-          const n = await c.read(buf);
-          if (n === null) return;
-          text += new TextDecoder().decode(buf.subarray(0, n));
-        }
-      })(),
-      ms,
-      "read",
-    ).catch(() => {});
-    return text;
-  } finally {
-    try {
-      c.close();
-    } catch { /* closed */ }
-  }
-}
-
-async function udpText(port: number, ms = 300): Promise<string> {
-  const s = dgram.createSocket("udp4");
-  s.on("error", () => {});
-  try {
-    return await new Promise<string>((resolve) => {
-      const timer = setTimeout(() => resolve(""), ms);
-      s.on("message", (m) => {
-        clearTimeout(timer);
-        resolve(new TextDecoder().decode(m));
-      });
-      s.send("?", port, "127.0.0.1");
-    });
-  } finally {
-    await new Promise<void>((r) => s.close(() => r()));
-  }
-}
 
 interface Ports {
   bind: number;
