@@ -4,8 +4,8 @@
  * shared progress counter to catch synchronous hangs (and terminates the worker); the worker
  * catches async hangs, unclean errors, unhandled rejections and RSS growth.
  *
- *   deno run --allow-read --allow-write=bench-results scripts/torture/fuzz.ts \
- *     [--count N] [--seconds S] [--target substring] [--seed N]
+ *   deno run --v8-flags=--expose-gc --allow-read --allow-write=bench-results \
+ *     scripts/torture/fuzz.ts [--count N] [--seconds S] [--target substring] [--seed N] [--json]
  *
  * No --allow-net on purpose: plugins that try to dial fuzzed addresses get PermissionDenied,
  * so a run never sends bytes anywhere. Findings go to bench-results/fuzz/ (input bytes as hex).
@@ -159,6 +159,10 @@ if (import.meta.main) {
     filter: arg("target", "") || undefined,
     outDir: "bench-results/fuzz",
   });
+  if (Deno.args.includes("--json")) {
+    console.log(JSON.stringify(rows));
+    Deno.exit(0);
+  }
   console.log(fuzzTable(rows));
   for (const r of rows) {
     for (const f of r.findings) {
