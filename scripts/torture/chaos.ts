@@ -20,7 +20,7 @@ import {
 } from "./frp.ts";
 
 /** What is done to which process. */
-export type ChaosKind = "kill -9 frps" | "kill -9 frpc" | "SIGSTOP frpc";
+export type ChaosKind = "kill -9 frps" | "kill -9 frpc" | "SIGSTOP frpc" | `link down ${string}`;
 
 /** One chaos row. */
 export interface ChaosRow {

@@ -21,12 +21,13 @@ import { type IntegrityRow, integrityRows, integrityTable } from "./integrity.ts
 import { type ChaosKind, type ChaosRow, chaosRow, chaosTable } from "./chaos.ts";
 import { type AbuseRow, abuseRows, abuseTable } from "./abuse.ts";
 import { soakRow, soakTable } from "./soak.ts";
+import { linkCutRow } from "./linkcut.ts";
 import { pairs, type Transport } from "./frp.ts";
 
 interface Plan {
   fuzz: { count: number; seconds: number };
   integrity: { conns: number; maxSize: number; datagrams: number; transports: Transport[] };
-  chaos: { cycles: number; stopMs: number; kinds: ChaosKind[] };
+  chaos: { cycles: number; stopMs: number; kinds: ChaosKind[]; linkCutMs: number };
   abuse: { scale: number; bytes: number };
   soakSeconds: number;
   withGo: boolean;
@@ -35,7 +36,7 @@ interface Plan {
 const QUICK: Plan = {
   fuzz: { count: 400, seconds: 1 },
   integrity: { conns: 50, maxSize: 256 * 1024, datagrams: 100, transports: ["tcp"] },
-  chaos: { cycles: 1, stopMs: 1000, kinds: ["kill -9 frps", "kill -9 frpc"] },
+  chaos: { cycles: 1, stopMs: 1000, kinds: ["kill -9 frps", "kill -9 frpc"], linkCutMs: 0 },
   abuse: { scale: 0.01, bytes: 4e6 },
   soakSeconds: 0,
   withGo: false,
@@ -49,7 +50,12 @@ const FULL: Plan = {
     datagrams: 10_000,
     transports: ["tcp", "tcp+enc+comp", "quic", "kcp"],
   },
-  chaos: { cycles: 100, stopMs: 10_000, kinds: ["kill -9 frps", "kill -9 frpc", "SIGSTOP frpc"] },
+  chaos: {
+    cycles: 100,
+    stopMs: 10_000,
+    kinds: ["kill -9 frps", "kill -9 frpc", "SIGSTOP frpc"],
+    linkCutMs: 10_000,
+  },
   abuse: { scale: 1, bytes: 64e6 },
   soakSeconds: 1800,
   withGo: true,
@@ -99,6 +105,9 @@ async function main(): Promise<void> {
   if (arg("conns")) plan.integrity.conns = Number(arg("conns"));
   if (arg("max-size")) plan.integrity.maxSize = Number(arg("max-size"));
   if (arg("cycles")) plan.chaos.cycles = Number(arg("cycles"));
+  if (arg("stop-ms")) plan.chaos.stopMs = Number(arg("stop-ms"));
+  if (arg("link-cut-ms")) plan.chaos.linkCutMs = Number(arg("link-cut-ms"));
+  if (arg("transports")) plan.integrity.transports = arg("transports")!.split(",") as Transport[];
   if (arg("scale")) plan.abuse.scale = Number(arg("scale"));
   const only = new Set((arg("only") ?? "fuzz,integrity,chaos,abuse,soak").split(","));
   const report: string[] = [
