@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Duplex } from "../../protocol/duplex.ts";
+import type { Conn, Duplex } from "../../protocol/duplex.ts";
 import {
   encodeMessage,
   encodeMessageV2,
@@ -45,6 +45,8 @@ import {
 import { readClientHello } from "../../server/vhost/muxer.ts";
 import { buildProxyProtocolHeader, parseIp } from "../../protocol/proxy_protocol.ts";
 import { classifyBindPortBytes } from "../../transport/sniff.ts";
+import { encodeFrameHeader, websocketServer } from "../../protocol/websocket.ts";
+import { decodeUdpPacket } from "../../protocol/udp_packet.ts";
 import { decodeSidPacket, encodeSidPacket } from "../../protocol/nathole/sid_packet.ts";
 import { isResponseTo, parseBindingResponse } from "../../protocol/nathole/stun.ts";
 import { loadClientConfig, loadServerConfig } from "../../config/load.ts";
@@ -73,11 +75,15 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 /** Serves `chunks` then EOF; records what is written; never blocks (decoder input). */
-export function feed(parts: Uint8Array[]): Duplex & { out: Uint8Array[]; closed: boolean } {
+export function feed(
+  parts: Uint8Array[],
+): Conn & { out: Uint8Array[]; closed: boolean } {
   let i = 0, off = 0;
   return {
     out: [],
     closed: false,
+    localAddr: ADDR,
+    remoteAddr: ADDR,
     read(p: Uint8Array): Promise<number | null> {
       while (i < parts.length && off >= parts[i].byteLength) {
         i++;
@@ -102,6 +108,8 @@ export function feed(parts: Uint8Array[]): Duplex & { out: Uint8Array[]; closed:
     },
   };
 }
+
+const ADDR = { hostname: "127.0.0.1", port: 1 };
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
@@ -457,6 +465,23 @@ async function runPlugin(p: ClientPlugin, input: Uint8Array, rng: Rng): Promise<
 let socks5Auth: ClientPlugin | undefined, socks5Open: ClientPlugin | undefined;
 let httpProxy: ClientPlugin | undefined;
 
+const WS_UPGRADE = enc.encode(
+  "GET /~!frp HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+    "Origin: http://a/\r\n\r\n",
+);
+
+/** The client's upgrade followed by masked binary frames of `sizes` bytes. */
+function wsSeed(sizes: number[]): Uint8Array {
+  const parts = [WS_UPGRADE];
+  for (const n of sizes) {
+    const h = new Uint8Array(14);
+    const len = encodeFrameHeader(h, 2, n, new Uint8Array(4).fill(0x11));
+    parts.push(h.slice(0, len), new Uint8Array(n).fill(0x41 ^ 0x11));
+  }
+  return concat(parts);
+}
+
 // ------------------------------------------------------------------ the targets
 
 /** Every target, in report order. */
@@ -495,6 +520,35 @@ export const TARGETS: FuzzTarget[] = [
       const m = decodeMessageFrameV2(f);
       await readMessageV2(feed([input])).catch(() => {});
       return `ok:${m.type}`;
+    },
+  },
+  {
+    name: "UDPPacket payload",
+    maxLen: 4096,
+    seeds: () => [encodeMessage(SAMPLE_MESSAGES[10])],
+    fix: fixV1,
+    run(input, rng) {
+      const ms = new V1Decoder().push(input);
+      let n = 0;
+      for (const m of ms) {
+        if (m.type !== "UDPPacket") continue;
+        try {
+          n += decodeUdpPacket(m.body).data.byteLength;
+        } catch (e) {
+          // frps/frpc catch this one and log it; the message must say what is wrong.
+          if (!/UDPPacket/.test((e as Error).message)) throw e;
+        }
+      }
+      return `ok:${ms.length}:${n > 0}:${rng.int(1)}`;
+    },
+  },
+  {
+    name: "websocket handshake + frames",
+    maxLen: 40000,
+    seeds: () => [wsSeed([5]), wsSeed([200, 70000 - 70000 + 126]), wsSeed([20000])],
+    async run(input, rng) {
+      const ws = await websocketServer(feed(chunks(rng, input)));
+      return await drain(ws);
     },
   },
   {
