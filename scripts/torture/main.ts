@@ -157,6 +157,13 @@ async function main(): Promise<void> {
       for (const k of plan.chaos.kinds) {
         rows.push(await chaosRow(p, k, plan.chaos.cycles, plan.chaos.stopMs));
       }
+      if (plan.chaos.linkCutMs > 0) {
+        try {
+          rows.push(await linkCutRow(p, plan.chaos.cycles, plan.chaos.linkCutMs));
+        } catch (e) {
+          console.error(`link-cut row skipped (needs root and ip netns): ${(e as Error).message}`);
+        }
+      }
     }
     section(`Chaos (${plan.chaos.cycles} cycles each)`, chaosTable(rows));
     for (const r of rows) expect(r.recovered === r.cycles, `chaos ${r.pair} ${r.kind}`);
