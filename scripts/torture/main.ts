@@ -1,6 +1,7 @@
 /**
- * `deno task torture [--quick] [--only fuzz,integrity,chaos,abuse,soak] [--no-go]
- *  [--soak-seconds N] [--out file.md]`: reliability and security figures for our frps+frpc
+ * `deno task torture [--quick] [--only fuzz,integrity,chaos,abuse,soak] [--no-go] [--out file.md]`
+ * with counts overridable by `--fuzz-count --fuzz-seconds --conns --max-size --transports
+ * --cycles --kinds --stop-ms --link-cut-ms --scale --soak-seconds`: reliability and security figures for our frps+frpc
  * (and Go frp v0.70.1 side by side where it makes sense). Everything runs on 127.0.0.1,
  * every loop is bounded in count and time, every process is killed at the end.
  *
@@ -106,6 +107,9 @@ async function main(): Promise<void> {
   if (arg("max-size")) plan.integrity.maxSize = Number(arg("max-size"));
   if (arg("cycles")) plan.chaos.cycles = Number(arg("cycles"));
   if (arg("stop-ms")) plan.chaos.stopMs = Number(arg("stop-ms"));
+  if (arg("kinds")) {
+    plan.chaos.kinds = arg("kinds")!.split(",").filter((k) => k !== "none") as ChaosKind[];
+  }
   if (arg("link-cut-ms")) plan.chaos.linkCutMs = Number(arg("link-cut-ms"));
   if (arg("transports")) plan.integrity.transports = arg("transports")!.split(",") as Transport[];
   if (arg("scale")) plan.abuse.scale = Number(arg("scale"));
