@@ -216,7 +216,7 @@ export async function abuseRows(pair: Pair, scale: number, mbBytes: number): Pro
         admin,
       ]] as const
     ) {
-      const path = what.split(" ")[1];
+      const path = what.split(" ").pop();
       const got = await exchange(
         port,
         enc.encode(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
