@@ -128,9 +128,10 @@ export async function startTunnel(
       frpcConfig,
       tcpEcho,
       udpEcho,
+      // Through `this`: chaos rows replace frps/frpc with restarted processes.
       async stop() {
-        await frpc.kill();
-        await f.kill();
+        await this.frpc.kill();
+        await this.frps.kill();
         await tcpEcho.close();
         await udpEcho.close();
       },
