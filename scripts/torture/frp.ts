@@ -118,7 +118,7 @@ export async function startTunnel(
     });
     await waitTcpUp(tcpPort, 20_000);
     const f = frps;
-    return {
+    const t: Tunnel = {
       frps: f,
       frpc,
       bindPort,
@@ -128,14 +128,15 @@ export async function startTunnel(
       frpcConfig,
       tcpEcho,
       udpEcho,
-      // Through `this`: chaos rows replace frps/frpc with restarted processes.
+      // Through `t`: chaos rows replace frps/frpc with restarted processes.
       async stop() {
-        await this.frpc.kill();
-        await this.frps.kill();
+        await t.frpc.kill();
+        await t.frps.kill();
         await tcpEcho.close();
         await udpEcho.close();
       },
     };
+    return t;
   } catch (e) {
     await frps?.kill();
     await tcpEcho.close();
