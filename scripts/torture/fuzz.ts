@@ -57,27 +57,13 @@ function runTarget(index: number, o: FuzzOptions): Promise<FuzzResult> {
         return;
       }
       if (now > 0 && performance.now() - stuckSince > hangMs * 2 + 2000) {
-        const len = Atomics.load(ctr, 1);
-        const input = Array.from(new Uint8Array(sab, SAB_HEADER, len).subarray(0, 4096));
-        finish({
-          inputs: now,
-          seconds: 0,
-          corpus: 0,
-          outcomes: 0,
-          peakHeapMiB: 0,
-          slowestMs: 0,
-          findings: [{
-            kind: "hang",
-            detail: "synchronous: worker stopped making progress",
-            input,
-          }],
-        });
+        died("hang", "synchronous: worker stopped making progress");
       }
     }, 250);
-    w.onmessage = (ev: MessageEvent<FuzzResult>) => finish(ev.data);
-    w.onerror = (ev: ErrorEvent) => {
-      ev.preventDefault();
+    // The worker is gone or stuck: the input it was running is still in shared memory.
+    const died = (kind: Finding["kind"], detail: string) => {
       const len = Atomics.load(ctr, 1);
+      const input = Array.from(new Uint8Array(sab, SAB_HEADER, len).subarray(0, 4096));
       finish({
         inputs: Atomics.load(ctr, 0),
         seconds: 0,
@@ -85,12 +71,13 @@ function runTarget(index: number, o: FuzzOptions): Promise<FuzzResult> {
         outcomes: 0,
         peakHeapMiB: 0,
         slowestMs: 0,
-        findings: [{
-          kind: "crash",
-          detail: `worker died: ${ev.message}`,
-          input: Array.from(new Uint8Array(sab, SAB_HEADER, len).subarray(0, 4096)),
-        }],
+        findings: [{ kind, detail, input }],
       });
+    };
+    w.onmessage = (ev: MessageEvent<FuzzResult>) => finish(ev.data);
+    w.onerror = (ev: ErrorEvent) => {
+      ev.preventDefault();
+      died("crash", `worker died: ${ev.message}`);
     };
     const job: FuzzJob = {
       target: index,
