@@ -140,6 +140,20 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+/**
+ * A search pattern for one key, or null when V8 cannot build it: a key a template expanded to
+ * hundreds of KB (`{{ parseNumberRange "1-99999" }}` inside a key) makes "Regular expression too
+ * large", a SyntaxError that would replace the config error being located (found by fuzzing).
+ */
+function keyRegExp(source: string, flags: string): RegExp | null {
+  if (source.length > 64 * 1024) return null;
+  try {
+    return new RegExp(source, flags);
+  } catch {
+    return null;
+  }
+}
+
 /** Heuristic: scan forward for each key of the path in turn. */
 export function locateHeuristic(
   text: string,
@@ -152,7 +166,8 @@ export function locateHeuristic(
   for (const part of path) {
     if (typeof part === "number") {
       if (format === "toml" && prevKey !== undefined) {
-        const re = new RegExp(`^[ \\t]*\\[\\[[ \\t]*${escapeRe(prevKey)}[ \\t]*\\]\\]`, "gmi");
+        const re = keyRegExp(`^[ \\t]*\\[\\[[ \\t]*${escapeRe(prevKey)}[ \\t]*\\]\\]`, "gmi");
+        if (!re) break;
         re.lastIndex = found ?? offset;
         let m: RegExpExecArray | null = null;
         for (let i = 0; i <= part; i++) {
@@ -168,8 +183,9 @@ export function locateHeuristic(
     }
     const k = escapeRe(part);
     const re = format === "json"
-      ? new RegExp(`"${k}"\\s*:`, "gi")
-      : new RegExp(`(^|[\\s{,.\\[])["']?${k}["']?\\s*[=:\\].]`, "gmi");
+      ? keyRegExp(`"${k}"\\s*:`, "gi")
+      : keyRegExp(`(^|[\\s{,.\\[])["']?${k}["']?\\s*[=:\\].]`, "gmi");
+    if (!re) break;
     re.lastIndex = offset;
     const m = re.exec(text);
     if (!m) break;
