@@ -13,6 +13,7 @@ import {
   dialQuic,
   dialTcp,
   dialViaProxy,
+  KCP_YAMUX_FRAME,
   loadClientTlsFiles,
   parseProxyURL,
   type QuicClientSession,
@@ -132,6 +133,7 @@ export class Connector {
     this.#session = new YamuxSession(conn, {
       role: "client",
       keepAliveIntervalMs: this.#cfg.transport.tcpMuxKeepaliveInterval * 1000,
+      ...(t.protocol === "kcp" ? { maxFrameSize: KCP_YAMUX_FRAME } : {}),
     });
     this.#session.closed.then(() => this.close());
   }

@@ -432,3 +432,25 @@ Deno.test("flags: frps flags map to config", () => {
   assertEquals(c.allowPorts, [{ start: 1000, end: 2000 }, { single: 3001 }]);
   assertEquals(c.webServer.user, "admin");
 });
+
+Deno.test("a template-expanded key too long to locate gives the config error, not a SyntaxError", async () => {
+  // Found by scripts/torture/fuzz.ts: the unknown key below renders to ~600 KB, and building
+  // the regular expression that locates it threw "Regular expression too large".
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/frps.json`;
+    await Deno.writeTextFile(
+      file,
+      '{"bindPort": 7000, "http{{ parseNumberRange "1-99999" }}Plugins": []}',
+    );
+    let err: unknown;
+    try {
+      await loadServerConfig(file, { env: {} });
+    } catch (e) {
+      err = e;
+    }
+    assert(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

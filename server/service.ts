@@ -36,6 +36,7 @@ import { YamuxSession } from "../protocol/yamux/mod.ts";
 import {
   acceptServerTls,
   createTlsServerContext,
+  KCP_YAMUX_FRAME,
   type KcpListener,
   listenKcp,
   listenTcp,
@@ -219,7 +220,7 @@ export class Service {
     const log = this.#log.child("server/service.ts");
     log.info(`frps kcp listen on udp ${address}`);
     this.#kcp.serve((conn) =>
-      this.#serveFrpConn(conn, conn).catch((err) => {
+      this.#serveFrpConn(conn, conn, KCP_YAMUX_FRAME).catch((err) => {
         log.debug(`kcp connection error: ${errorText(err)}`);
         conn.close();
       })
@@ -264,7 +265,7 @@ export class Service {
   }
 
   /** TLS sniff, then yamux or a single logical connection (wire-v1.md §4.2–4.4). */
-  async #serveFrpConn(frpConn: Conn, raw: Conn): Promise<void> {
+  async #serveFrpConn(frpConn: Conn, raw: Conn, maxFrameSize?: number): Promise<void> {
     const cfg = this.ctx.config;
     const force = cfg.transport.tls.force || !!cfg.transport.tls.trustedCaFile;
     const log = this.#log.child("server/service.ts");
@@ -281,6 +282,7 @@ export class Service {
     const session = new YamuxSession(conn, {
       role: "server",
       keepAliveIntervalMs: cfg.transport.tcpMuxKeepaliveInterval * 1000,
+      maxFrameSize,
     });
     this.#sessions.add(session);
     session.closed.then(() => this.#sessions.delete(session));

@@ -28,6 +28,15 @@ import type { UdpSocket } from "./udp.ts";
 import { resolveHost } from "./dns.ts";
 
 /** kcp-go's accept backlog: new sessions beyond it are dropped until accepted. */
+/**
+ * Largest yamux data frame on a KCP session. yamux writes one queue in FIFO order, and KCP
+ * moves ~20 MB/s here: with 256 KiB frames and a thousand busy streams, a ReqWorkConn or a new
+ * stream's NewWorkConn waited behind hundreds of MB and frps gave up on the work connection
+ * (10 s). Go's yamux sends at most 64 queued frames of frp's 16 KiB copies; 16 KiB frames keep
+ * ours as short (docs/reliability.md, integrity over kcp).
+ */
+export const KCP_YAMUX_FRAME = 16 * 1024;
+
 export const KCP_ACCEPT_BACKLOG = 128;
 /**
  * The receive window we advertise, in segments. Go frp asks for 512/1024 with 4 MiB socket

@@ -37,6 +37,7 @@ export type { BindPortKind, SniffOptions } from "./sniff.ts";
 export {
   dialKcp,
   type DialKcpOptions,
+  KCP_YAMUX_FRAME,
   KcpConn,
   KcpListener,
   kcpOverUdpSocket,
