@@ -9,8 +9,17 @@ const handedOut = new Set<number>();
  * modules side by side, and other test runs may share the machine): a port stays claimed for
  * CLAIM_MS, long enough for the process it was meant for to bind it.
  */
-const CLAIM_DIR = `${Deno.env.get("TMPDIR") ?? "/tmp"}/frp-test-port-claims`;
+const CLAIM_DIR = `${tmpDir()}/frp-test-port-claims`;
 const CLAIM_MS = 60_000;
+
+/** TMPDIR where the caller may read it (the torture task runs without --allow-env). */
+function tmpDir(): string {
+  try {
+    return Deno.env.get("TMPDIR") ?? "/tmp";
+  } catch {
+    return "/tmp";
+  }
+}
 
 /** Whether this worker now holds the claim on `port` (atomic create across processes). */
 function claim(port: number): boolean {
