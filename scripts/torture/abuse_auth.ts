@@ -89,7 +89,8 @@ async function captureLogin(pair: Pair, t: Tunnel): Promise<Uint8Array> {
     waitFor: null,
   });
   try {
-    const conn = await ln.accept();
+    const stop = setTimeout(() => ln.close(), 20_000); // accept() then rejects
+    const conn = await ln.accept().finally(() => clearTimeout(stop));
     const got: number[] = [];
     const buf = new Uint8Array(4096);
     const deadline = setTimeout(() => conn.close(), 10_000);
@@ -109,7 +110,9 @@ async function captureLogin(pair: Pair, t: Tunnel): Promise<Uint8Array> {
     }
     throw new Error("no Login captured");
   } finally {
-    ln.close();
+    try {
+      ln.close();
+    } catch { /* closed by the timer */ }
     await frpc.kill();
   }
 }
