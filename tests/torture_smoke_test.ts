@@ -33,6 +33,17 @@ Deno.test({
   for (const h of ["## Fuzz", "## Integrity", "## Chaos", "## Abuse", "ok in"]) {
     assert(out.includes(h), `output lacks "${h}":\n${out}`);
   }
+  // The credential rows ran (main.ts checks their texts and log counts against Go's).
+  for (
+    const a of [
+      "replayed Login",
+      "wrong sk for an stcp visitor",
+      "wrong sk for an xtcp visitor",
+      "wrong groupKey",
+    ]
+  ) {
+    assert(out.includes(`| ${a}`), `abuse table lacks "${a}":\n${out}`);
+  }
   // Every fuzz target ran: one table row each with zero findings.
   const fuzzRows = out.split("## Integrity")[0].split("\n").filter((l) =>
     /^\| [A-Za-z].* \| \d+ \|/.test(l)

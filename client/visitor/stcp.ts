@@ -49,7 +49,8 @@ export class StcpVisitor implements Visitor {
       try {
         remote = await openVisitorConn(this.#ctx);
       } catch (err) {
-        log.warn(errorText(err));
+        // Go's text (client/visitor/stcp.go), prefix included: users grep for it.
+        log.warn(`dialRawVisitorConn error: ${errorText(err)}`);
         user.close();
         return;
       }

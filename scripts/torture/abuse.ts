@@ -11,6 +11,7 @@
 import { freePort } from "../../tests/_helpers/ports.ts";
 import { startFrpc } from "../../tests/_helpers/proc.ts";
 import { type Pair, pairName, procStats, sleep, startTunnel, type Tunnel } from "./frp.ts";
+import { authProxies, authRows } from "./abuse_auth.ts";
 
 /** One abuse row for one pair. */
 export interface AbuseRow {
@@ -161,6 +162,7 @@ export async function abuseRows(pair: Pair, scale: number, mbBytes: number): Pro
         localPort: t0Port(),
         customDomains: ["torture.local"],
       },
+      ...authProxies(),
     ],
   });
   const rows: AbuseRow[] = [];
@@ -194,6 +196,9 @@ export async function abuseRows(pair: Pair, scale: number, mbBytes: number): Pro
         countLines(t, /token/i, m),
       );
     }
+
+    // Replayed Login, wrong sk (stcp, xtcp), wrong groupKey.
+    for (const r of await authRows(pair, t)) row(r.attack, r.result, r.logLines);
 
     // Oversize v1 frame on bindPort (plain TCP, Login type byte, int64 length 2^63-1).
     {
