@@ -26,6 +26,17 @@ export async function readFull(r: Duplex, buf: Uint8Array): Promise<void> {
   }
 }
 
+/** One buffer holding `parts` in order (tests, fixtures and one-off encoders; not the data path). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
+}
+
 /** Writes all of `buf`, looping over partial writes (a socket write may take only a prefix). */
 export async function writeAll(w: Duplex, buf: Uint8Array): Promise<void> {
   let off = 0;

@@ -1,6 +1,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { Duplex } from "node:stream";
 import { NodeStreamConn } from "./_node_stream.ts";
+import { concatBytes } from "../protocol/io.ts";
 
 const ADDR = { hostname: "127.0.0.1", port: 0 };
 
@@ -17,15 +18,7 @@ function slowSink(delayMs: number): { stream: Duplex; received: () => Uint8Array
       }, delayMs);
     },
   });
-  const received = () => {
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.byteLength;
-    }
-    return out;
-  };
+  const received = () => concatBytes(parts);
   return { stream, received };
 }
 

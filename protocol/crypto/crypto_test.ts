@@ -6,6 +6,7 @@ import { createCipheriv } from "node:crypto";
 import { CfbDecrypter, CfbEncrypter, cryptoDuplex, deriveKey, privilegeKey } from "./mod.ts";
 import { pipePair, readAll } from "../_test_pipe.ts";
 import { deadline } from "../deadline.ts";
+import { concatBytes } from "../io.ts";
 
 const hex = (b: Uint8Array): string =>
   Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -162,12 +163,7 @@ Deno.test("cryptoDuplex: concurrent large and small writes keep their order", as
   await Promise.all(parts.map((p) => w.write(p)));
   await w.closeWrite();
   const got = await deadline(reading, 5000, "reading the concurrent writes");
-  const want = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let off = 0;
-  for (const p of parts) {
-    want.set(p, off);
-    off += p.byteLength;
-  }
+  const want = concatBytes(parts);
   assertSameBytes(got, want);
 });
 

@@ -2,6 +2,7 @@ import { deepStrictEqual as assertEquals, throws as assertThrows } from "node:as
 import { FrameDecoder, type FrameHandler } from "./decode.ts";
 import { encodeFrameHeader, FLAG_SYN, TYPE_DATA, TYPE_PING, TYPE_WINDOW_UPDATE } from "./frame.ts";
 import { YamuxProtocolError } from "./errors.ts";
+import { concatBytes } from "../io.ts";
 
 type Ev = ["h", number, number, number, number] | ["d", number[]];
 
@@ -16,15 +17,7 @@ function collect(): { h: FrameHandler; ev: Ev[] } {
   };
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
-}
+const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
 const stream = concat(
   encodeFrameHeader({ type: TYPE_WINDOW_UPDATE, flags: FLAG_SYN, streamId: 1, length: 0x5c0000 }),

@@ -56,6 +56,7 @@ import { createHttpProxyPlugin } from "../../plugins/client/http_proxy.ts";
 import type { ClientPlugin } from "../../plugins/client/types.ts";
 import { Logger, NULL_SINK } from "../../log/logger.ts";
 import { chunks, Rng } from "./mutate.ts";
+import { concatBytes } from "../../protocol/io.ts";
 
 /** One fuzz target. */
 export interface FuzzTarget {
@@ -111,15 +112,7 @@ export function feed(
 
 const ADDR = { hostname: "127.0.0.1", port: 1 };
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
-}
+const concat = concatBytes;
 
 /** What a writer wrapped by `wrap` puts on the wire for `plain`. */
 async function wireBytes(wrap: (d: Duplex) => Duplex, plain: Uint8Array[]): Promise<Uint8Array> {

@@ -7,6 +7,7 @@
  */
 
 import { deflateSync } from "node:zlib";
+import { concatBytes } from "../../protocol/io.ts";
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -78,13 +79,7 @@ export class Canvas {
       chunk("IDAT", deflateSync(raw)),
       chunk("IEND", new Uint8Array(0)),
     ];
-    const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.byteLength;
-    }
-    return out;
+    return concatBytes(parts);
   }
 }
 

@@ -22,20 +22,12 @@ import {
   WIRE_V2_MAGIC,
 } from "../../protocol/msg/mod.ts";
 import { aeadControlDuplex, privilegeKey } from "../../protocol/crypto/mod.ts";
-import { writeAll } from "../../protocol/io.ts";
+import { concatBytes, writeAll } from "../../protocol/io.ts";
 
 const TOKEN = "frp-test-token";
 const GO_VERSION = "v0.70.1";
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
-}
+const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
 function loginFrame(): Uint8Array {
   const timestamp = Math.floor(Date.now() / 1000);
