@@ -10,10 +10,10 @@ import { type Duplex, endText } from "../protocol/duplex.ts";
 import type { StartWorkConn } from "../protocol/msg/messages.ts";
 import type { ClientCommonConfig, ProxyConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
-import { localName, newProxyMessage } from "./proxy/new_proxy_msg.ts";
+import { newProxyMessage } from "./proxy/new_proxy_msg.ts";
 import { WORK_CONN_HANDLERS } from "./proxy/mod.ts";
 import type { LocalHandler } from "./proxy/base.ts";
-import { wireName } from "./proxy/new_proxy_msg.ts";
+import { localName, wireName } from "../protocol/naming.ts";
 import { healthCheckEnabled, HealthMonitor } from "./health.ts";
 import type { MessageTransporter } from "./transporter.ts";
 

@@ -6,17 +6,7 @@
  */
 import type { NewProxy } from "../../protocol/msg/messages.ts";
 import type { ProxyConfig } from "../../config/types.ts";
-
-/** `user.name` when the client has a user (frp's naming rule, wire-v1.md §11.2). */
-export function wireName(user: string, name: string): string {
-  return user ? `${user}.${name}` : name;
-}
-
-/** Strips exactly one `user.` prefix from a name the server sent. */
-export function localName(user: string, name: string): string {
-  const prefix = `${user}.`;
-  return user && name.startsWith(prefix) ? name.slice(prefix.length) : name;
-}
+import { wireName } from "../../protocol/naming.ts";
 
 /** Builds the NewProxy body for `p` as Go frpc does. */
 export function newProxyMessage(user: string, p: ProxyConfig): NewProxy {

@@ -20,7 +20,7 @@ import {
   newTransactionID,
   prepareLogged,
 } from "../nathole/hole.ts";
-import { wireName } from "./new_proxy_msg.ts";
+import { wireName } from "../../protocol/naming.ts";
 import type { WorkConnContext } from "./base.ts";
 import { handleTcpWorkConn } from "./tcp.ts";
 import { KcpTunnel } from "../nathole/kcp_tunnel.ts";

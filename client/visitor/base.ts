@@ -14,7 +14,7 @@ import { wrapProxyConn } from "../../protocol/wrap.ts";
 import type { ClientCommonConfig, VisitorConfig } from "../../config/types.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { Connector } from "../connector.ts";
-import { wireName } from "../proxy/new_proxy_msg.ts";
+import { wireName } from "../../protocol/naming.ts";
 import type { MessageTransporter } from "../transporter.ts";
 
 const RESP_TIMEOUT_MS = 10_000;

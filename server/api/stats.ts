@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { wireName } from "../../protocol/naming.ts";
 import { renderProcessMetrics } from "./process_metrics.ts";
 
 /** Days of history kept per counter (index 0 = today). */
@@ -114,8 +115,7 @@ function hostOf(addr: string): string {
 
 /** The client registry key (frp's registry: `user.clientID`, clientID falling back to runID). */
 export function clientKey(user: string, clientID: string, runID: string): string {
-  const id = clientID || runID;
-  return user ? `${user}.${id}` : id;
+  return wireName(user, clientID || runID);
 }
 
 type Labels = string;

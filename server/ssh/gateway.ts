@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { wireName } from "../../protocol/naming.ts";
 import { generateKeyPairSync } from "node:crypto";
 import type { Duplex as NodeDuplex } from "node:stream";
 import ssh2 from "ssh2";
@@ -413,7 +414,7 @@ function successInfo(user: string, cmd: SshCommand, remoteAddr: string): string 
 /** The proxy's NewProxy, as Go's MarshalToMsg builds it from the flags (wire name: user.name). */
 function newProxyMessage(cmd: SshCommand, user: string): NewProxy {
   const m: NewProxy = {
-    proxy_name: user ? `${user}.${cmd.proxyName}` : cmd.proxyName,
+    proxy_name: wireName(user, cmd.proxyName),
     proxy_type: cmd.type,
     metas: cmd.metadatas,
     annotations: cmd.annotations,
